@@ -1,0 +1,62 @@
+"""Staff accounts: creation and password checks (argon2, the current OWASP advice)."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models.core import Account, utcnow
+
+_hasher = PasswordHasher()
+
+MIN_PASSWORD_LENGTH = 10
+ROLES = ("system_admin", "hmis_lead", "agency_admin", "case_manager", "intake", "analyst", "auditor")
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_account(email: str, name: str, password: str, role: str = "case_manager") -> Account:
+    """Add an account (flushed, not committed: the caller owns the transaction).
+
+    :raise AccountError: for a taken email, an unknown role or a short password.
+    """
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise AccountError(f"{email!r} is not an email address")
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if db.session.scalar(select(Account.id).where(func.lower(Account.email) == email)):
+        raise AccountError(f"an account for {email} already exists")
+    account = Account(email=email, name=name.strip() or email, password_hash=hash_password(password), role=role)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def authenticate(email: str, password: str) -> Account | None:
+    """Return the active account these credentials open, or None (failures are counted)."""
+    account = db.session.scalar(select(Account).where(func.lower(Account.email) == email.strip().lower()))
+    if account is None:
+        _hasher.hash(password)  # spend the same time, so a missing email is not revealed
+        return None
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        account.failed_sign_ins += 1
+        return None
+    if not account.is_active:
+        return None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.failed_sign_ins = 0
+    account.last_sign_in_dt = utcnow()
+    return account

@@ -1,0 +1,35 @@
+"""FY2024 HMIS CSV, read as FY2026 (standards §1: what changed between them).
+
+FY2024 has the same 24 files. Its differences are header-level: one column was
+renamed, some were retired, and two were added. Reading an FY2024 export is therefore
+a header mapping; the retired columns are reported, not silently dropped.
+"""
+from __future__ import annotations
+
+#: (file, FY2024 column) -> FY2026 column
+RENAMED = {
+    ("Client", "hispaniclatinaeo"): "HispanicLatinao",
+}
+
+#: Columns FY2026 retired: 3.06 Gender, R3 Sexual Orientation, C4 Translation Assistance.
+RETIRED = {
+    "Client": ("Woman", "Man", "NonBinary", "CulturallySpecific", "Transgender", "Questioning",
+               "DifferentIdentity", "GenderNone", "DifferentIdentityText"),
+    "Enrollment": ("SexualOrientation", "SexualOrientationOther", "TranslationNeeded",
+                   "PreferredLanguage", "PreferredLanguageDifferent"),
+}
+
+#: Columns new in FY2026, absent from an FY2024 export (imported as empty).
+ADDED = {
+    "Client": ("Sex",),
+    "Enrollment": ("MentalHealthConsultation",),
+}
+
+
+def version_of(csv_version: str | None) -> str | None:
+    """'2026' or '2024' from Export.CSVVersion, as other HMIS importers read it."""
+    text = (csv_version or "").strip()
+    for version in ("2026", "2024"):
+        if version in text:
+            return version
+    return None

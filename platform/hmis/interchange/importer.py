@@ -1,0 +1,568 @@
+"""Import one HMIS CSV export into the HUD tables, all or nothing.
+
+For each file, parents first: rows are parsed and checked in Python, streamed into
+a temporary staging table (PostgreSQL ``COPY``; SQLite batched inserts), then the
+database itself finds duplicate keys and references to missing records, and one
+``INSERT ... ON CONFLICT`` merges the rows into the real table: new rows are added,
+rows with a newer DateUpdated replace the stored ones, the rest are left alone.
+
+Structural errors (a missing file or column, a duplicate key, an unsafe archive)
+roll everything back. Values outside their code lists are kept and flagged; rows
+that cannot be stored (no key, a reference to nothing) are listed and skipped.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import Column, Integer, MetaData, Table, and_, func, literal, or_, select, text, true
+from sqlalchemy.engine import Connection
+
+from ..extensions import db
+from ..hud import SPEC, HudColumn, HudFile, codelists, fy2024
+from ..models import HUD_MODELS, DataSource
+from .checks import ERROR, IssueLog
+from .reader import CsvRows, ExportSource, Member, StructuralError
+from .values import PARSERS, BadValue
+
+BATCH_ROWS = 5000
+
+
+@dataclass
+class FileResult:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class ImportResult:
+    status: str  #: imported, validated, rejected
+    version: str | None
+    source_key: str | None
+    data_source_id: int | None
+    files: dict[str, FileResult]
+    log: IssueLog
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files.values())
+
+    def summary(self) -> dict[str, Any]:
+        return {name: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(r).items()}
+                for name, r in self.files.items()}
+
+
+@dataclass
+class HeaderPlan:
+    """How one file's header maps onto the spec: index of each spec column in a row."""
+
+    hud_file: HudFile
+    member: Member
+    positions: list[int | None] = field(default_factory=list)  #: per spec column
+    width: int = 0
+
+
+class Importer:
+    """Run with ``Importer(path).run()`` inside an app context.
+
+    :param source_key: which data source the rows belong to; default: the export's
+        ImplementationID and SourceID, so re-importing the same system updates it.
+    :param dry_run: check everything (staging included) and roll back: the
+        validation an HMIS lead sees before confirming.
+    """
+
+    def __init__(self, path: Path | str, *, source_key: str | None = None, dry_run: bool = False,
+                 progress: Callable[[int, str], None] | None = None, log: IssueLog | None = None):
+        self.path = Path(path)
+        self.source_key = source_key
+        self.dry_run = dry_run
+        self.progress = progress or (lambda percent, message: None)
+        self.log = log or IssueLog()
+        self.version: str | None = None
+        self.files: dict[str, FileResult] = {}
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> ImportResult:
+        started = time.perf_counter()
+        data_source_id = None
+        try:
+            source = ExportSource(self.path, self.log)
+        except StructuralError:
+            return self._result("rejected", None, started)
+        try:
+            plans = self._plan(source)
+            if self.log.has_errors:
+                return self._result("rejected", None, started)
+            with db.engine.connect() as connection:
+                transaction = connection.begin()
+                try:
+                    data_source_id = self._data_source(connection)
+                    self._load_all(connection, source, plans, data_source_id)
+                except BaseException:
+                    transaction.rollback()
+                    raise
+                if self.log.has_errors or self.dry_run:
+                    transaction.rollback()
+                else:
+                    transaction.commit()
+        finally:
+            source.close()
+        if self.log.has_errors:
+            return self._result("rejected", None, started)
+        return self._result("validated" if self.dry_run else "imported",
+                            None if self.dry_run else data_source_id, started)
+
+    def _result(self, status: str, data_source_id: int | None, started: float) -> ImportResult:
+        return ImportResult(status, self.version, self.source_key, data_source_id, self.files, self.log,
+                            time.perf_counter() - started)
+
+    # ------------------------------------------------------------- headers
+    def _plan(self, source: ExportSource) -> dict[str, HeaderPlan]:
+        """Check every file's presence and header before reading any row."""
+        known = {f.filename.lower() for f in SPEC}
+        for key, member in source.members.items():
+            if key not in known:
+                self.log.add("extra_file", member.name, f"{member.name} is not an HMIS CSV file; it was ignored.")
+        export_rows = self._read_export(source)
+        self.version = self._detect_version(source, export_rows)
+        plans: dict[str, HeaderPlan] = {}
+        for hud_file in SPEC:
+            member = source.find(hud_file.filename)
+            if member is None:
+                self.log.add("missing_file", hud_file.filename,
+                             f"{hud_file.filename} is missing. An HMIS CSV export has all 24 files "
+                             "(header-only when a file has no records).")
+                continue
+            with source.open_binary(member) as handle:
+                try:
+                    header = next(iter(CsvRows(handle, hud_file.filename, self.log)), None)
+                except Exception as exc:  # noqa: BLE001 - csv.Error, zlib errors, bad CRC
+                    self.log.add("unreadable_file", hud_file.filename, f"{hud_file.filename} cannot be read: {exc}")
+                    continue
+            if not header or not any(h.strip() for h in header):
+                self.log.add("empty_file", hud_file.filename,
+                             f"{hud_file.filename} is empty; it needs at least the header row.")
+                continue
+            plans[hud_file.name] = self._map_header(hud_file, member, header)
+        return plans
+
+    def _map_header(self, hud_file: HudFile, member: Member, header: list[str]) -> HeaderPlan:
+        plan = HeaderPlan(hud_file, member, width=len(header))
+        index: dict[str, int] = {}
+        retired = {c.lower() for c in fy2024.RETIRED.get(hud_file.name, ())}
+        for position, raw in enumerate(header):
+            name = raw.strip().lower()
+            if self.version == "2024":
+                name = fy2024.RENAMED.get((hud_file.name, name), name).lower()
+            if name in index:
+                self.log.add("duplicate_column", hud_file.filename,
+                             f"{hud_file.filename}: column {raw.strip()!r} appears twice in the header.", row=1,
+                             column=raw.strip())
+                continue
+            if hud_file.column(name) is None:
+                if name in retired:
+                    message = f"{hud_file.filename}: {raw.strip()} was retired in FY2026; its values were not imported."
+                else:
+                    message = f"{hud_file.filename}: column {raw.strip()!r} is not in the FY2026 specification; ignored."
+                self.log.add("extra_column", hud_file.filename, message, row=1, column=raw.strip())
+                continue
+            index[name] = position
+        added = {c.lower() for c in fy2024.ADDED.get(hud_file.name, ())} if self.version == "2024" else set()
+        for column in hud_file.columns:
+            position = index.get(column.name.lower())
+            plan.positions.append(position)
+            if position is not None:
+                continue
+            if column.required and column.name.lower() not in added:
+                self.log.add("missing_column", hud_file.filename,
+                             f"{hud_file.filename} has no {column.name} column, which the specification requires.",
+                             row=1, column=column.name, element=column.element)
+            else:
+                self.log.add("optional_column_missing", hud_file.filename,
+                             f"{hud_file.filename} has no {column.name} column; imported as empty.",
+                             row=1, column=column.name, element=column.element)
+        return plan
+
+    def _read_export(self, source: ExportSource) -> list[dict[str, str]]:
+        member = source.find("Export.csv")
+        if member is None:
+            return []
+        with source.open_binary(member) as handle:
+            try:
+                rows = list(CsvRows(handle, "Export.csv", self.log))
+            except Exception:  # noqa: BLE001 - reported by the header pass
+                return []
+        if not rows:
+            return []
+        header = [h.strip().lower() for h in rows[0]]
+        records = [dict(zip(header, (v.strip() for v in row))) for row in rows[1:] if any(row)]
+        if len(records) > 1:
+            self.log.add("export_rows", "Export.csv",
+                         f"Export.csv has {len(records)} rows; an export describes itself in one. "
+                         "The first row's source was used.")
+        if records and not self.source_key:
+            first = records[0]
+            parts = [first.get("implementationid", ""), first.get("sourceid", "")]
+            self.source_key = "/".join(p for p in parts if p) or first.get("sourcename") or None
+        if not self.source_key:
+            self.source_key = f"import:{self.path.name}"
+        return records
+
+    def _detect_version(self, source: ExportSource, export_rows: list[dict[str, str]]) -> str | None:
+        stated = fy2024.version_of(export_rows[0].get("csvversion")) if export_rows else None
+        if stated:
+            return stated
+        # No usable CSVVersion: tell FY2024 from FY2026 by a column that was renamed.
+        member = source.find("Client.csv")
+        if member is not None:
+            with source.open_binary(member) as handle:
+                header = next(iter(CsvRows(handle, "Client.csv", IssueLog())), []) or []
+            if "hispaniclatinaeo" in {h.strip().lower() for h in header}:
+                return "2024"
+        stated_text = export_rows[0].get("csvversion") if export_rows else None
+        if stated_text and any(old in stated_text for old in ("2022", "2020", "2019")):
+            self.log.add("unknown_version", "Export.csv",
+                         f"CSVVersion {stated_text!r}: only FY2024 and FY2026 exports are accepted.",
+                         column="CSVVersion", value=stated_text)
+        return "2026"
+
+    # ---------------------------------------------------------------- load
+    def _data_source(self, connection: Connection) -> int:
+        table = DataSource.__table__
+        found = connection.scalar(select(table.c.id).where(table.c.key == self.source_key))
+        if found is not None:
+            return found
+        return connection.execute(
+            table.insert().values(key=self.source_key, name=self.source_key[:200],
+                                  created_dt=func.current_timestamp()).returning(table.c.id)
+        ).scalar_one()
+
+    def _load_all(self, connection: Connection, source: ExportSource, plans: dict[str, HeaderPlan],
+                  data_source_id: int) -> None:
+        total_bytes = sum(p.member.size for p in plans.values()) or 1
+        done = 0
+        for name, plan in plans.items():
+            self.progress(int(90 * done / total_bytes), f"Reading {plan.hud_file.filename}")
+            started = time.perf_counter()
+            result = FileLoader(self, connection, source, plan, data_source_id).load()
+            result.seconds = time.perf_counter() - started
+            self.files[name] = result
+            done += plan.member.size
+        self.progress(95, "Checking households")
+
+
+class FileLoader:
+    """Stage, check and merge one file."""
+
+    def __init__(self, importer: Importer, connection: Connection, source: ExportSource, plan: HeaderPlan,
+                 data_source_id: int):
+        self.importer = importer
+        self.log = importer.log
+        self.connection = connection
+        self.source = source
+        self.plan = plan
+        self.file = plan.hud_file
+        self.data_source_id = data_source_id
+        self.target: Table = HUD_MODELS[self.file.name].__table__
+        self.result = FileResult()
+        self.postgres = connection.dialect.name == "postgresql"
+        self.stage = self._stage_table()
+
+    def _stage_table(self) -> Table:
+        columns = [Column("row_no", Integer)]
+        columns += [Column(c.attr, self.target.c[c.attr].type) for c in self.file.columns]
+        stage = Table(f"stage_{self.file.table}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        stage.drop(self.connection, checkfirst=True)
+        stage.create(self.connection)
+        return stage
+
+    def load(self) -> FileResult:
+        warnings_before = self.log.total("warning")
+        self._stage_rows()
+        self._check_duplicates()
+        self._check_references()
+        self._check_users()
+        if self.file.name == "Enrollment":
+            self._check_households()
+        self._merge()
+        self.stage.drop(self.connection)
+        self.result.warnings = self.log.total("warning") - warnings_before
+        return self.result
+
+    # ------------------------------------------------------------ parsing
+    def _converters(self):
+        """Per spec column: (row position, parser, column, valid codes, retired codes)."""
+        plan = []
+        for column, position in zip(self.file.columns, self.plan.positions):
+            valid = retired = None
+            # Row-dependent columns (Services TypeProvided, DisabilityResponse) are
+            # checked per row against the list their row selects.
+            if column.code_list and column.element not in codelists.ROW_DEPENDENT_COLUMNS:
+                code_list = codelists.get(column.code_list)
+                valid = frozenset(code_list.codes)
+                retired = code_list.retired
+            plan.append((position, PARSERS[column.type], column, valid, retired))
+        return plan
+
+    def _stage_rows(self) -> None:
+        converters = self._converters()
+        width = self.plan.width
+        key_index = 0
+        filename = self.file.filename
+        dependent = self._dependent_lists()
+        batch: list[list[Any]] = []
+        log = self.log
+        with self.source.open_binary(self.plan.member) as handle:
+            rows = CsvRows(handle, filename, log)
+            iterator = iter(rows)
+            next(iterator, None)  # header
+            previous_line = 1
+            for raw in iterator:
+                line = previous_line + 1
+                previous_line = rows.line
+                if not raw or (len(raw) == 1 and not raw[0].strip()):
+                    continue  # blank line
+                if len(raw) != width:
+                    log.add("wrong_field_count", filename,
+                            f"{filename} line {line} has {len(raw)} fields; the header has {width}. "
+                            "Values were matched by position as far as they go.", row=line)
+                values: list[Any] = [line]
+                for position, parser, column, valid, retired in converters:
+                    text_value = raw[position].strip() if position is not None and position < len(raw) else ""
+                    if not text_value:
+                        if column.required and position is not None:
+                            log.add("missing_value", filename, f"{column.element} is required but empty.",
+                                    row=line, column=column.name, element=column.element)
+                        values.append(None)
+                        continue
+                    try:
+                        value = parser(text_value)
+                    except BadValue as bad:
+                        log.add(bad.rule, filename, f"{column.element}: {bad}.", row=line, column=column.name,
+                                value=text_value, element=column.element)
+                        values.append(None)
+                        continue
+                    if valid is not None and value not in valid:
+                        self._flag_code(column, value, retired, line, text_value)
+                    elif column.max_length and column.type == "string" and len(value) > column.max_length:
+                        log.add("too_long", filename,
+                                f"{column.element} is {len(value)} characters; the specification allows "
+                                f"{column.max_length}.", row=line, column=column.name, element=column.element)
+                    if column.type == "string" and "\x00" in value:
+                        value = value.replace("\x00", "")
+                        log.add("bad_type", filename, f"{column.element} held NUL characters; they were removed.",
+                                row=line, column=column.name, element=column.element)
+                    values.append(value)
+                if dependent:
+                    self._check_dependent(dependent, values, line)
+                if values[1 + key_index] is None:
+                    self.result.rejected += 1
+                    log.add("missing_key", filename,
+                            f"{filename} line {line} has no {self.file.key.name}; the row cannot be stored.",
+                            row=line, column=self.file.key.name, element=self.file.key.element)
+                    continue
+                batch.append(values)
+                if len(batch) >= BATCH_ROWS:
+                    self._write(batch)
+                    batch = []
+        if batch:
+            self._write(batch)
+
+    def _flag_code(self, column: HudColumn, value: Any, retired, line: int, text_value: str) -> None:
+        if retired and value in retired:
+            self.log.add("retired_code", self.file.filename,
+                         f"{column.element}: code {value} was retired in FY2026 (list {column.code_list}).",
+                         row=line, column=column.name, value=text_value, element=column.element)
+            return
+        name = codelists.get(column.code_list).name
+        self.log.add("invalid_code", self.file.filename,
+                     f"{column.element}: {value} is not a code of list {column.code_list} ({name}); kept as given.",
+                     row=line, column=column.name, value=text_value, element=column.element)
+
+    def _dependent_lists(self):
+        """Positions (in a staged row) of the columns whose list depends on the row."""
+        self._attrs = [c.attr for c in self.file.columns]
+        checks = [(1 + i, c) for i, c in enumerate(self.file.columns) if c.element in codelists.ROW_DEPENDENT_COLUMNS]
+        return checks or None
+
+    def _check_dependent(self, dependent, values: list[Any], line: int) -> None:
+        row = dict(zip(self._attrs, values[1:]))
+        for index, column in dependent:
+            code = values[index]
+            if code is None:
+                continue
+            list_id = codelists.list_for(column, row)
+            if list_id and not codelists.is_valid(list_id, code, allow_retired=True):
+                self.log.add("invalid_code", self.file.filename,
+                             f"{column.element}: {code} is not valid here (list {list_id}, chosen by the row); "
+                             "kept as given.", row=line, column=column.name, value=str(code),
+                             element=column.element)
+
+    def _write(self, batch: list[list[Any]]) -> None:
+        self.result.rows += len(batch)
+        names = ["row_no"] + [c.attr for c in self.file.columns]
+        if self.postgres:
+            cursor = self.connection.connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {self.stage.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for values in batch:
+                    copy.write_row(values)
+            cursor.close()
+        else:
+            processors = self._processors(names)
+            rows = [tuple(p(v) if p and v is not None else v for p, v in zip(processors, values)) for values in batch]
+            placeholders = ", ".join("?" for _ in names)
+            self.connection.exec_driver_sql(
+                f"INSERT INTO {self.stage.name} ({', '.join(names)}) VALUES ({placeholders})", rows)
+
+    def _processors(self, names: list[str]):
+        if not hasattr(self, "_bind_processors"):
+            dialect = self.connection.dialect
+            self._bind_processors = [self.stage.c[n].type._cached_bind_processor(dialect) for n in names]
+        return self._bind_processors
+
+    # ------------------------------------------------------------- checks
+    def _key(self, table: Table):
+        return table.c[self.file.key.attr]
+
+    def _check_duplicates(self) -> None:
+        stage, key = self.stage, self._key(self.stage)
+        duplicates = self.connection.execute(
+            select(key, func.count(), func.min(stage.c.row_no)).group_by(key).having(func.count() > 1).limit(1000)
+        ).all()
+        for value, count, first_row in duplicates:
+            self.log.add("duplicate_key", self.file.filename,
+                         f"{self.file.key.name} {value!r} appears {count} times in {self.file.filename} "
+                         f"(first at line {first_row}). Each record needs its own identifier.",
+                         row=first_row, column=self.file.key.name, value=str(value), element=self.file.key.element)
+        if duplicates:
+            # Keep the first of each so later files can still be checked; nothing is committed.
+            keep = select(func.min(stage.c.row_no)).group_by(key).scalar_subquery()
+            self.connection.execute(stage.delete().where(stage.c.row_no.not_in(keep)))
+
+    def _check_references(self) -> None:
+        stage = self.stage
+        for column in self.file.references:
+            parent_name, parent_column = column.references.split(".")
+            parent = HUD_MODELS[parent_name].__table__
+            parent_key = parent.c[SPEC[parent_name].column(parent_column).attr]
+            child_value = stage.c[column.attr]
+            exists = select(literal(1)).where(parent.c.data_source_id == self.data_source_id,
+                                              parent_key == child_value).exists()
+            orphans = self.connection.execute(
+                select(stage.c.row_no, child_value).where(or_(child_value.is_(None), ~exists)).order_by(stage.c.row_no)
+            ).all()
+            if not orphans:
+                continue
+            for row_no, value in orphans:
+                if value is None:
+                    message = f"{self.file.filename} line {row_no} has no {column.name}; the row cannot be stored."
+                else:
+                    message = (f"{column.name} {value!r} is not in {parent_name}.csv (nor already stored); "
+                               "the row cannot be stored.")
+                self.log.add("orphan", self.file.filename, message, row=row_no, column=column.name,
+                             value=None if value is None else str(value), element=column.element)
+            self.result.rejected += len(orphans)
+            rejected = [row_no for row_no, _ in orphans]
+            for start in range(0, len(rejected), 5000):
+                self.connection.execute(stage.delete().where(stage.c.row_no.in_(rejected[start:start + 5000])))
+
+    def _check_users(self) -> None:
+        if self.file.name == "User" or "user_id" not in self.stage.c:
+            return
+        users = HUD_MODELS["User"].__table__
+        stage = self.stage
+        known = select(literal(1)).where(users.c.data_source_id == self.data_source_id,
+                                         users.c.user_id == stage.c.user_id).exists()
+        unknown = self.connection.execute(
+            select(stage.c.row_no, stage.c.user_id).where(stage.c.user_id.is_not(None), ~known)
+            .order_by(stage.c.row_no).limit(self.log.detail_limit + 1)
+        ).all()
+        for row_no, user_id in unknown:
+            self.log.add("unknown_user", self.file.filename, f"UserID {user_id!r} is not in User.csv.",
+                         row=row_no, column="UserID", value=user_id, element=f"{self.file.name}.UserID")
+
+    def _check_households(self) -> None:
+        """A HouseholdID belongs to one household's stay in one project (HUD 5.09)."""
+        stage = self.stage
+        reused = (
+            select(stage.c.household_id)
+            .where(stage.c.household_id.is_not(None))
+            .group_by(stage.c.household_id)
+            .having(or_(func.count(func.distinct(stage.c.project_id)) > 1,
+                        func.count() > func.count(func.distinct(stage.c.personal_id))))
+        )
+        rows = self.connection.execute(
+            select(stage.c.row_no, stage.c.household_id).where(stage.c.household_id.in_(reused))
+            .order_by(stage.c.row_no).limit(5000)
+        ).all()
+        for row_no, household_id in rows:
+            self.log.add("household_reused", self.file.filename,
+                         f"HouseholdID {household_id!r} is used for more than one project stay; "
+                         "each household stay needs its own HouseholdID.",
+                         row=row_no, column="HouseholdID", value=household_id, element="Enrollment.HouseholdID")
+
+    # -------------------------------------------------------------- merge
+    def _merge(self) -> None:
+        stage, target = self.stage, self.target
+        key = self.file.key.attr
+        match = and_(target.c.data_source_id == self.data_source_id, target.c[key] == stage.c[key])
+        has_updated = "date_updated" in stage.c
+        newer = (or_(stage.c.date_updated > target.c.date_updated, target.c.date_updated.is_(None),
+                     stage.c.date_updated.is_(None)) if has_updated else true())
+        counts = self.connection.execute(
+            select(
+                func.count(),
+                func.count(target.c.id),
+                func.sum(_case(and_(target.c.id.is_not(None), newer))),
+                func.sum(_case(stage.c.date_deleted.is_not(None))) if "date_deleted" in stage.c else literal(0),
+            ).select_from(stage.outerjoin(target, match))
+        ).one()
+        staged, existing, updated, deleted = counts[0], counts[1], counts[2] or 0, counts[3] or 0
+        self.result.inserted = staged - existing
+        self.result.updated = updated
+        self.result.unchanged = existing - updated
+        self.result.deleted = deleted
+        if staged == 0:
+            return
+
+        columns = [c.attr for c in self.file.columns]
+        insert = _dialect_insert(self.connection)(target)
+        source_rows = select(literal(self.data_source_id), *[stage.c[c] for c in columns]).where(true())
+        statement = insert.from_select(["data_source_id", *columns], source_rows)
+        update_columns = {c: statement.excluded[c] for c in columns if c != key}
+        if has_updated:
+            condition = or_(statement.excluded.date_updated > target.c.date_updated,
+                            target.c.date_updated.is_(None), statement.excluded.date_updated.is_(None))
+        else:
+            condition = None
+        statement = statement.on_conflict_do_update(
+            index_elements=["data_source_id", key], set_=update_columns, where=condition)
+        self.connection.execute(statement)
+
+
+def _case(condition):
+    from sqlalchemy import case
+
+    return case((condition, 1), else_=0)
+
+
+def _dialect_insert(connection: Connection):
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def import_export(path: Path | str, **options: Any) -> ImportResult:
+    """Import an export (zip or folder) and return what happened."""
+    return Importer(path, **options).run()

@@ -1,0 +1,17 @@
+"""All tables. Import from here: ``from hmis.models import Client, Enrollment``."""
+from .core import (
+    Account,
+    CustomDataElementDefinition,
+    CustomDataElementValue,
+    DataSource,
+    ImportIssue,
+    ImportRun,
+    Job,
+)
+from .hud import *  # noqa: F403 - the 24 generated HUD record types
+from .hud import MODELS as HUD_MODELS
+
+__all__ = [
+    "Account", "CustomDataElementDefinition", "CustomDataElementValue", "DataSource",
+    "ImportIssue", "ImportRun", "Job", "HUD_MODELS",
+] + [m.__name__ for m in HUD_MODELS.values()]
