@@ -44,7 +44,7 @@ def test_files_headers_and_formats_follow_the_spec(loaded):
     assert names == [f.filename for f in SPEC]
     with zipfile.ZipFile(result.path) as archive:
         for hud_file in SPEC:
-            header = archive.read(hud_file.filename).decode("utf-8").split("\r\n")[0]
+            header = archive.read(hud_file.filename).decode("utf-8").split("\n")[0]
             assert header == ",".join(c.name for c in hud_file.columns)
     [export] = contents["Export.csv"]
     assert export["CSVVersion"] == "2026 v1.0" and export["HashStatus"] == "1" and export["ExportDirective"] == "2"

@@ -68,6 +68,19 @@ def column_line(column: HudColumn, hud_file: HudFile) -> str:
     return f"    {column.attr}: Mapped[{py}] = mapped_column({', '.join(args)}){comment}"
 
 
+def enforced_in_database(hud_file: HudFile, column: HudColumn) -> bool:
+    """Whether a reference becomes a foreign key constraint.
+
+    A record that hangs off an enrollment also names the enrollment's PersonalID.
+    That second reference is redundant (the enrollment fixes the person), and on
+    the largest tables (Disabilities, Services) its per-row check doubled the cost
+    of an import, so only the importer checks it (rows naming an unknown person
+    are still refused).
+    """
+    has_enrollment = any(c.name == "EnrollmentID" and c.references for c in hud_file.columns)
+    return not (column.name == "PersonalID" and has_enrollment)
+
+
 def table_args(hud_file: HudFile) -> list[str]:
     key = hud_file.key.attr
     args = [f'UniqueConstraint("data_source_id", "{key}")']
@@ -75,10 +88,11 @@ def table_args(hud_file: HudFile) -> list[str]:
         parent_name, parent_col = column.references.split(".")
         parent = SPEC[parent_name]
         target = parent.table
-        args.append(
-            f'ForeignKeyConstraint(["data_source_id", "{column.attr}"], '
-            f'["{target}.data_source_id", "{target}.{snake_name(parent_col)}"])'
-        )
+        if enforced_in_database(hud_file, column):
+            args.append(
+                f'ForeignKeyConstraint(["data_source_id", "{column.attr}"], '
+                f'["{target}.data_source_id", "{target}.{snake_name(parent_col)}"])'
+            )
         args.append(f'Index(None, "data_source_id", "{column.attr}")')
     for cols in EXTRA_INDEXES.get(hud_file.name, []):
         args.append("Index(None, " + ", ".join(f'"{c}"' for c in cols) + ")")

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from .. import __version__
@@ -191,21 +191,24 @@ class Exporter:
             for hud_file in SPEC:
                 with archive.open(hud_file.filename, "w", force_zip64=True) as raw:
                     stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-                    writer = csv.writer(stream, lineterminator="\r\n")
+                    writer = csv.writer(stream, lineterminator="\n")
                     writer.writerow([c.name for c in hud_file.columns])
                     if hud_file.name == "Export":
                         writer.writerow(self._export_row(connection))
                         result.rows["Export"] = 1
                     else:
-                        result.rows[hud_file.name] = self._write_rows(connection, hud_file, scopes, writer)
+                        stream.flush()
+                        result.rows[hud_file.name] = self._write_rows(connection, hud_file, scopes, writer, raw)
                     stream.flush()
                     stream.detach()
         temporary.replace(out)  # never leave a half-written export under the real name
         result.seconds = time.perf_counter() - started
         return result
 
-    def _write_rows(self, connection: Connection, hud_file: HudFile, scopes, writer) -> int:
+    def _write_rows(self, connection: Connection, hud_file: HudFile, scopes, writer, raw) -> int:
         query = self._query(hud_file, scopes)
+        if connection.dialect.name == "postgresql" and not self.options.hashed:
+            return self._copy_rows(connection, hud_file, query, raw)
         hashers = [HASHED_COLUMNS.get((hud_file.name, c.name)) if self.options.hashed else None
                    for c in hud_file.columns]
         export_position = next((i for i, c in enumerate(hud_file.columns) if c.name == "ExportID"), None)
@@ -223,6 +226,32 @@ class Exporter:
                 rows.append(values)
             writer.writerows(rows)
             count += len(rows)
+        return count
+
+    def _copy_rows(self, connection: Connection, hud_file: HudFile, query: Select, raw) -> int:
+        """PostgreSQL formats and quotes the rows itself (``COPY ... TO``): same output, far faster."""
+        table = self.tables[hud_file.name]
+        formatted = []
+        for column in hud_file.columns:
+            value = table.c[column.attr]
+            if column.name == "ExportID":
+                formatted.append(literal(self.export_id))
+            elif column.type == "datetime":
+                formatted.append(func.to_char(value, "YYYY-MM-DD HH24:MI:SS"))
+            elif column.type == "date":
+                formatted.append(func.to_char(value, "YYYY-MM-DD"))
+            elif column.type == "money":
+                formatted.append(func.to_char(value, "FM9999999990.00"))
+            else:
+                formatted.append(value)
+        query = query.with_only_columns(*formatted, maintain_column_froms=True)
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for data in copy:
+                raw.write(data)
+        count = cursor.rowcount
+        cursor.close()
         return count
 
     def _export_row(self, connection: Connection) -> list[str]:

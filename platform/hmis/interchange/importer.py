@@ -300,7 +300,11 @@ class FileLoader:
 
     # ------------------------------------------------------------ parsing
     def _converters(self):
-        """Per spec column: (row position, parser, column, valid codes, retired codes)."""
+        """Per spec column: (row position, parser or None for text, column, valid codes, retired codes).
+
+        A column the file lacks reads position ``width``: the empty string padded
+        onto every row, so the hot loop needs no bounds checks.
+        """
         plan = []
         for column, position in zip(self.file.columns, self.plan.positions):
             valid = retired = None
@@ -310,13 +314,15 @@ class FileLoader:
                 code_list = codelists.get(column.code_list)
                 valid = frozenset(code_list.codes)
                 retired = code_list.retired
-            plan.append((position, PARSERS[column.type], column, valid, retired))
+            parser = None if column.type == "string" else PARSERS[column.type]
+            plan.append((self.plan.width if position is None else position, parser, column, valid, retired,
+                         position is not None and column.required))
         return plan
 
     def _stage_rows(self) -> None:
         converters = self._converters()
         width = self.plan.width
-        key_index = 0
+        padding = [""] * (width + 1)
         filename = self.file.filename
         dependent = self._dependent_lists()
         batch: list[list[Any]] = []
@@ -329,42 +335,49 @@ class FileLoader:
             for raw in iterator:
                 line = previous_line + 1
                 previous_line = rows.line
-                if not raw or (len(raw) == 1 and not raw[0].strip()):
-                    continue  # blank line
-                if len(raw) != width:
+                count = len(raw)
+                if count != width:
+                    if count == 0 or (count == 1 and not raw[0].strip()):
+                        continue  # a blank line
                     log.add("wrong_field_count", filename,
-                            f"{filename} line {line} has {len(raw)} fields; the header has {width}. "
+                            f"{filename} line {line} has {count} fields; the header has {width}. "
                             "Values were matched by position as far as they go.", row=line)
+                    raw = (raw + padding)[:width]
+                raw.append("")  # position `width`: a column the file lacks
                 values: list[Any] = [line]
-                for position, parser, column, valid, retired in converters:
-                    text_value = raw[position].strip() if position is not None and position < len(raw) else ""
+                append = values.append
+                for position, parser, column, valid, retired, required in converters:
+                    text_value = raw[position].strip()
                     if not text_value:
-                        if column.required and position is not None:
+                        if required:
                             log.add("missing_value", filename, f"{column.element} is required but empty.",
                                     row=line, column=column.name, element=column.element)
-                        values.append(None)
+                        append(None)
+                        continue
+                    if parser is None:  # text
+                        if column.max_length and len(text_value) > column.max_length:
+                            log.add("too_long", filename,
+                                    f"{column.element} is {len(text_value)} characters; the specification allows "
+                                    f"{column.max_length}.", row=line, column=column.name, element=column.element)
+                        if "\x00" in text_value:
+                            text_value = text_value.replace("\x00", "")
+                            log.add("bad_type", filename, f"{column.element} held NUL characters; they were removed.",
+                                    row=line, column=column.name, element=column.element)
+                        append(text_value)
                         continue
                     try:
                         value = parser(text_value)
                     except BadValue as bad:
                         log.add(bad.rule, filename, f"{column.element}: {bad}.", row=line, column=column.name,
                                 value=text_value, element=column.element)
-                        values.append(None)
+                        append(None)
                         continue
                     if valid is not None and value not in valid:
                         self._flag_code(column, value, retired, line, text_value)
-                    elif column.max_length and column.type == "string" and len(value) > column.max_length:
-                        log.add("too_long", filename,
-                                f"{column.element} is {len(value)} characters; the specification allows "
-                                f"{column.max_length}.", row=line, column=column.name, element=column.element)
-                    if column.type == "string" and "\x00" in value:
-                        value = value.replace("\x00", "")
-                        log.add("bad_type", filename, f"{column.element} held NUL characters; they were removed.",
-                                row=line, column=column.name, element=column.element)
-                    values.append(value)
+                    append(value)
                 if dependent:
                     self._check_dependent(dependent, values, line)
-                if values[1 + key_index] is None:
+                if values[1] is None:  # the key
                     self.result.rejected += 1
                     log.add("missing_key", filename,
                             f"{filename} line {line} has no {self.file.key.name}; the row cannot be stored.",

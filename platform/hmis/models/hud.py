@@ -429,7 +429,6 @@ class Exit(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "exit_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
         Index(None, "exit_date"),
     )
@@ -489,7 +488,6 @@ class IncomeBenefits(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "income_benefits_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
         Index(None, "information_date"),
     )
@@ -582,7 +580,6 @@ class HealthAndDV(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "health_and_dvid"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
     )
 
@@ -615,7 +612,6 @@ class EmploymentEducation(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "employment_education_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
     )
 
@@ -645,7 +641,6 @@ class Disabilities(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "disabilities_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
     )
 
@@ -680,7 +675,6 @@ class Services(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "services_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
         Index(None, "date_provided"),
     )
@@ -714,7 +708,6 @@ class CurrentLivingSituation(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "current_living_sit_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
         Index(None, "information_date"),
     )
@@ -748,7 +741,6 @@ class Assessment(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "assessment_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
         Index(None, "assessment_date"),
     )
@@ -779,7 +771,6 @@ class AssessmentQuestions(HudRecord, db.Model):
         Index(None, "data_source_id", "assessment_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
     )
 
@@ -809,7 +800,6 @@ class AssessmentResults(HudRecord, db.Model):
         Index(None, "data_source_id", "assessment_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
     )
 
@@ -835,7 +825,6 @@ class Event(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "event_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
         Index(None, "event_date"),
     )
@@ -866,7 +855,6 @@ class YouthEducationStatus(HudRecord, db.Model):
         UniqueConstraint("data_source_id", "youth_education_status_id"),
         ForeignKeyConstraint(["data_source_id", "enrollment_id"], ["enrollment.data_source_id", "enrollment.enrollment_id"]),
         Index(None, "data_source_id", "enrollment_id"),
-        ForeignKeyConstraint(["data_source_id", "personal_id"], ["client.data_source_id", "client.personal_id"]),
         Index(None, "data_source_id", "personal_id"),
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 18:48:24.012027
+Create Date: 2026-11-24 19:02:39.052362
 """
 from alembic import op
 import sqlalchemy as sa
@@ -522,7 +522,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_assessment_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_assessment_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_assessment_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment')),
     sa.UniqueConstraint('data_source_id', 'assessment_id', name=op.f('uq_assessment_data_source_id_assessment_id'))
@@ -554,7 +553,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_current_living_situation_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_current_living_situation_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_current_living_situation_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_current_living_situation')),
     sa.UniqueConstraint('data_source_id', 'current_living_sit_id', name=op.f('uq_current_living_situation_data_source_id_current_living_sit_id'))
@@ -588,7 +586,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_disabilities_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_disabilities_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_disabilities_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_disabilities')),
     sa.UniqueConstraint('data_source_id', 'disabilities_id', name=op.f('uq_disabilities_data_source_id_disabilities_id'))
@@ -616,7 +613,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_employment_education_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_employment_education_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_employment_education_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_employment_education')),
     sa.UniqueConstraint('data_source_id', 'employment_education_id', name=op.f('uq_employment_education_data_source_id_employment_education_id'))
@@ -644,7 +640,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_event_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_event_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_event_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event')),
     sa.UniqueConstraint('data_source_id', 'event_id', name=op.f('uq_event_data_source_id_event_id'))
@@ -702,7 +697,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_exit_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_exit_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_exit_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_exit')),
     sa.UniqueConstraint('data_source_id', 'exit_id', name=op.f('uq_exit_data_source_id_exit_id'))
@@ -734,7 +728,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_health_and_dv_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_health_and_dv_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_health_and_dv_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_health_and_dv')),
     sa.UniqueConstraint('data_source_id', 'health_and_dvid', name=op.f('uq_health_and_dv_data_source_id_health_and_dvid'))
@@ -824,7 +817,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_income_benefits_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_income_benefits_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_income_benefits_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_income_benefits')),
     sa.UniqueConstraint('data_source_id', 'income_benefits_id', name=op.f('uq_income_benefits_data_source_id_income_benefits_id'))
@@ -856,7 +848,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_services_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_services_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_services_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_services')),
     sa.UniqueConstraint('data_source_id', 'services_id', name=op.f('uq_services_data_source_id_services_id'))
@@ -883,7 +874,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_youth_education_status_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_youth_education_status_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_youth_education_status_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_youth_education_status')),
     sa.UniqueConstraint('data_source_id', 'youth_education_status_id', name=op.f('uq_youth_education_status_data_source_id_youth_education_status_id'))
@@ -910,7 +900,6 @@ def upgrade() -> None:
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'assessment_id'], ['assessment.data_source_id', 'assessment.assessment_id'], name=op.f('fk_assessment_questions_data_source_id_assessment_id_assessment')),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_assessment_questions_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_assessment_questions_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_assessment_questions_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_questions')),
     sa.UniqueConstraint('data_source_id', 'assessment_question_id', name=op.f('uq_assessment_questions_data_source_id_assessment_question_id'))
@@ -936,7 +925,6 @@ def upgrade() -> None:
     sa.Column('data_source_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['data_source_id', 'assessment_id'], ['assessment.data_source_id', 'assessment.assessment_id'], name=op.f('fk_assessment_results_data_source_id_assessment_id_assessment')),
     sa.ForeignKeyConstraint(['data_source_id', 'enrollment_id'], ['enrollment.data_source_id', 'enrollment.enrollment_id'], name=op.f('fk_assessment_results_data_source_id_enrollment_id_enrollment')),
-    sa.ForeignKeyConstraint(['data_source_id', 'personal_id'], ['client.data_source_id', 'client.personal_id'], name=op.f('fk_assessment_results_data_source_id_personal_id_client')),
     sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_assessment_results_data_source_id_data_source')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_results')),
     sa.UniqueConstraint('data_source_id', 'assessment_result_id', name=op.f('uq_assessment_results_data_source_id_assessment_result_id'))

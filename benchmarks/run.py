@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Import/export benchmark: HUD's sample and synthetic CoCs, against PostgreSQL's own COPY.
+
+    python benchmarks/run.py [--sizes 50000,100000,200000] [--skip-sqlite]
+
+For each data set, in the same run:
+  * baseline: PostgreSQL ``COPY`` of the same CSV files into plain text tables
+    (no types, no checks), and ``COPY ... TO`` of the same tables into a zip;
+  * ours: the full validated ``hmis import-csv`` into a migrated database, and
+    ``hmis export-csv`` of everything;
+and prints seconds, rows per second, the ratio to the baseline and the import's
+peak memory (each import runs in its own process, measured by getrusage).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "platform"))
+SAMPLE = ROOT.parent / "shared" / "hud" / "samples" / "lsa_sample_hmis_export_fy2026.zip"
+PG_ADMIN = os.environ.get("HMIS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# ------------------------------------------------------------------ helpers
+def admin():
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN, autocommit=True)
+
+
+def fresh_database() -> str:
+    name = f"hmis_bench_{uuid.uuid4().hex[:8]}"
+    with admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url: str) -> None:
+    with admin() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def child(*args: str) -> dict:
+    """Run a step in a fresh process; return its JSON result plus its peak memory."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result["peak_mb"] = round(max(peak, before) / 1024, 1)  # ru_maxrss is in KiB on Linux
+    return result
+
+
+# ------------------------------------------------------- steps in children
+def step_import(url: str, path: str) -> dict:
+    from hmis import create_app
+    from hmis.db import upgrade
+    from hmis.interchange.importer import import_export
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp()})
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        result = import_export(path)
+        seconds = time.perf_counter() - started
+    assert result.status == "imported", result.status
+    return {"seconds": seconds, "rows": result.rows, "files": {k: round(v.seconds, 2) for k, v in result.files.items()}}
+
+
+def step_export(url: str, out: str) -> dict:
+    from hmis import create_app
+    from hmis.interchange.exporter import export_csv
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp()})
+    with app.app_context():
+        result = export_csv(out)
+    return {"seconds": result.seconds, "rows": sum(result.rows.values())}
+
+
+def step_copy_in(url: str, path: str) -> dict:
+    """Baseline: COPY each CSV, as it is, into a text-only table."""
+    import psycopg
+
+    started = time.perf_counter()
+    rows = 0
+    with psycopg.connect(url) as connection, zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            with archive.open(name) as handle:
+                header = handle.readline().decode("utf-8-sig").strip().split(",")
+                table = f"raw_{name[:-4].lower()}"
+                columns = ", ".join(f'"{h.lower()}" text' for h in header)
+                connection.execute(f'CREATE TEMP TABLE "{table}" ({columns})')
+                with connection.cursor().copy(f'COPY "{table}" FROM STDIN (FORMAT csv)') as copy:
+                    while chunk := handle.read(1 << 20):
+                        copy.write(chunk)
+                rows += connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        connection.rollback()
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def step_copy_out(url: str, out: str) -> dict:
+    """Baseline: COPY each HUD table's columns TO STDOUT into a zip like ours."""
+    import psycopg
+
+    from hmis.hud import SPEC
+
+    started = time.perf_counter()
+    with psycopg.connect(url) as connection, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as archive:
+        for hud_file in SPEC:
+            columns = ", ".join(c.attr for c in hud_file.columns)
+            with archive.open(hud_file.filename, "w", force_zip64=True) as target:
+                with connection.cursor().copy(
+                        f"COPY (SELECT {columns} FROM {hud_file.table}) TO STDOUT (FORMAT csv, HEADER)") as copy:
+                    for data in copy:
+                        target.write(data)
+    return {"seconds": time.perf_counter() - started}
+
+
+def step_synth(clients: str, out: str) -> dict:
+    from hmis.synth import generate
+
+    summary = generate(int(clients), Path(out), seed=7)
+    return {"seconds": summary.seconds, "rows": sum(summary.rows.values())}
+
+
+STEPS = {"_import": step_import, "_export": step_export, "_copy_in": step_copy_in, "_copy_out": step_copy_out,
+         "_synth": step_synth}
+
+
+# ---------------------------------------------------------------- the run
+def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
+    url = fresh_database()
+    try:
+        copy_in = child("_copy_in", url, str(archive))
+        ours = child("_import", url, str(archive))
+        copy_out = child("_copy_out", url, str(workdir / f"{label}-copy.zip"))
+        export = child("_export", url, str(workdir / f"{label}-export.zip"))
+    finally:
+        drop_database(url)
+    row = {
+        "data": label, "rows": ours["rows"],
+        "copy_in_s": round(copy_in["seconds"], 2), "import_pg_s": round(ours["seconds"], 2),
+        "import_pg_rows_per_s": round(ours["rows"] / ours["seconds"]),
+        "import_ratio": round(ours["seconds"] / copy_in["seconds"], 2), "import_peak_mb": ours["peak_mb"],
+        "copy_out_s": round(copy_out["seconds"], 2), "export_pg_s": round(export["seconds"], 2),
+        "export_ratio": round(export["seconds"] / copy_out["seconds"], 2),
+        "slowest_files_pg": dict(sorted(ours["files"].items(), key=lambda kv: -kv[1])[:3]),
+    }
+    if sqlite:
+        path = workdir / f"{label}.sqlite3"
+        lite = child("_import", f"sqlite:///{path}", str(archive))
+        row.update(import_sqlite_s=round(lite["seconds"], 2), import_sqlite_rows_per_s=round(lite["rows"] / lite["seconds"]),
+                   import_sqlite_ratio=round(lite["seconds"] / copy_in["seconds"], 2), import_sqlite_peak_mb=lite["peak_mb"])
+        export = child("_export", f"sqlite:///{path}", str(workdir / f"{label}-lite.zip"))
+        row.update(export_sqlite_s=round(export["seconds"], 2))
+        path.unlink()
+    return row
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in STEPS:
+        print(json.dumps(STEPS[sys.argv[1]](*sys.argv[2:])))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="50000,100000,200000", help="synthetic client counts ('' for none)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        results.append(measure("hud-sample", SAMPLE, workdir, not options.skip_sqlite))
+        print(json.dumps(results[-1]), flush=True)
+        for size in [int(s) for s in options.sizes.split(",") if s]:
+            archive = workdir / f"synth-{size}.zip"
+            made = child("_synth", str(size), str(archive))
+            label = f"synth-{size // 1000}k"
+            row = measure(label, archive, workdir, not options.skip_sqlite and size <= 50000)
+            row["synth_s"] = round(made["seconds"], 1)
+            results.append(row)
+            print(json.dumps(row), flush=True)
+            archive.unlink()
+
+    print()
+    print(f"{'data':<12} {'rows':>9} {'COPY in':>8} {'import':>8} {'ratio':>6} {'rows/s':>8} {'peak MB':>8} "
+          f"{'COPY out':>9} {'export':>7} {'ratio':>6} {'SQLite':>7}")
+    for r in results:
+        print(f"{r['data']:<12} {r['rows']:>9} {r['copy_in_s']:>8} {r['import_pg_s']:>8} {r['import_ratio']:>6} "
+              f"{r['import_pg_rows_per_s']:>8} {r['import_peak_mb']:>8} {r['copy_out_s']:>9} {r['export_pg_s']:>7} "
+              f"{r['export_ratio']:>6} {r.get('import_sqlite_s', '-'):>7}")
+    synthetic = [r for r in results if r["data"].startswith("synth")]
+    if len(synthetic) > 1:
+        base = synthetic[0]
+        print("\nlinearity (time per row relative to the smallest synthetic set):")
+        for r in synthetic:
+            print(f"  {r['data']:<12} import {r['import_pg_s'] / r['rows'] / (base['import_pg_s'] / base['rows']):.2f}"
+                  f"  export {r['export_pg_s'] / r['rows'] / (base['export_pg_s'] / base['rows']):.2f}")
+    if options.json:
+        options.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""One job wrapper: inline without Redis, RQ with it; a Job row records every outcome."""
+from sqlalchemy import select
+
+from hmis.extensions import db
+from hmis.jobs import enqueue
+from hmis.models import DataSource, Job
+
+from . import tasks
+
+
+def test_inline_job_runs_and_records_its_result(sqlite_app):
+    job = enqueue(tasks.add_source, "inline", kind="test", title="Add a source")
+    db.session.expire_all()
+    row = db.session.get(Job, job.id)
+    assert (row.status, row.progress, row.result) == ("finished", 100, {"key": "inline"})
+    assert db.session.scalar(select(DataSource.key)) == "inline"
+    assert row.started_dt and row.finished_dt
+
+
+def test_inline_failure_is_recorded_not_raised(sqlite_app):
+    job = enqueue(tasks.fail, "no such project", kind="test", title="Fails")
+    db.session.expire_all()
+    row = db.session.get(Job, job.id)
+    assert row.status == "failed"
+    assert row.error == "ValueError: no such project"
+
+
+def test_redis_queue_and_worker(app_factory, redis_url):
+    """A job enqueued on Redis waits for a worker; the worker runs it inside the app."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    app = app_factory("postgresql", REDIS_URL=redis_url, QUEUE_PREFIX="hmis-test")
+    with app.app_context():
+        connection = Redis.from_url(redis_url)
+        queue = Queue("hmis-test:default", connection=connection)
+        queue.empty()
+        job = enqueue(tasks.add_source, "queued", kind="test", title="Queued")
+        db.session.expire_all()
+        assert db.session.get(Job, job.id).status == "queued"  # not run in the request
+        assert queue.count == 1
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        db.session.expire_all()
+        row = db.session.get(Job, job.id)
+        assert (row.status, row.result) == ("finished", {"key": "queued"})
+        assert db.session.scalar(select(DataSource.key).where(DataSource.key == "queued")) == "queued"
+        queue.empty()
+
+
+def test_progress_is_visible(sqlite_app):
+    job = enqueue(tasks.report_progress, None, kind="test", title="Progress")
+    # The function received job_id=None here; progress for a real id:
+    from hmis.jobs import set_progress
+
+    set_progress(job.id, 40, "halfway")
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).message == "halfway"
