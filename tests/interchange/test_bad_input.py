@@ -191,3 +191,28 @@ def test_folder_exports_are_accepted(app, tmp_path):
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(folder)
     assert import_export(folder).status == "imported"
+
+
+def test_junk_inside_a_zip_is_refused_without_filling_memory(app, tmp_path):
+    junk = render("Client", []).encode() + b"x" * (17 * 1024 * 1024)  # one "line" of 17 MB, no newline
+    result = import_export(write_export(tmp_path / "x.zip", texts={"Client": junk}))
+    assert result.status == "rejected" and nothing_written()
+    [message] = messages(result, "unreadable_file")
+    assert "Client.csv cannot be read past line" in message and "not CSV text" in message
+
+
+def test_an_oversized_field_is_refused_with_its_line(app, tmp_path):
+    text = render("Client", base_records()["Client"]) + "C9," + "y" * (11 * 1024 * 1024) + "\n"
+    result = import_export(write_export(tmp_path / "x.zip", texts={"Client": text}))
+    assert result.status == "rejected" and nothing_written()
+    [message] = messages(result, "unreadable_file")
+    assert "field larger than field limit" in message
+
+
+def test_nul_characters_are_removed_and_flagged(app, tmp_path):
+    records = base_records()
+    records["Client"][0]["FirstName"] = "Ma\x00ria"
+    result = import_export(write_export(tmp_path / "x.zip", records))
+    assert result.status == "imported"
+    assert db.session.scalar(select(Client.first_name).where(Client.personal_id == "C1")) == "Maria"
+    assert any("NUL" in m for m in messages(result, "bad_type"))

@@ -12,7 +12,10 @@ that cannot be stored (no key, a reference to nothing) are listed and skipped.
 """
 from __future__ import annotations
 
+import csv
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -24,7 +27,7 @@ from ..extensions import db
 from ..hud import SPEC, HudColumn, HudFile, codelists, fy2024
 from ..models import HUD_MODELS, DataSource
 from .checks import ERROR, IssueLog
-from .reader import CsvRows, ExportSource, Member, StructuralError
+from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
 from .values import PARSERS, BadValue
 
 BATCH_ROWS = 5000
@@ -276,6 +279,7 @@ class FileLoader:
         self.result = FileResult()
         self.postgres = connection.dialect.name == "postgresql"
         self.stage = self._stage_table()
+        self._line = 1  #: the last line read, for messages
 
     def _stage_table(self) -> Table:
         columns = [Column("row_no", Integer)]
@@ -287,7 +291,15 @@ class FileLoader:
 
     def load(self) -> FileResult:
         warnings_before = self.log.total("warning")
-        self._stage_rows()
+        try:
+            self._stage_rows()
+        except (csv.Error, NotCsv, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            # Unreadable past some point: the import is refused (nothing is kept),
+            # and the message says where, so the export can be made again.
+            self.log.add("unreadable_file", self.file.filename,
+                         f"{self.file.filename} cannot be read past line {self._line}: {exc}.", row=self._line)
+            self.stage.drop(self.connection)
+            return self.result
         self._check_duplicates()
         self._check_references()
         self._check_users()
@@ -334,7 +346,7 @@ class FileLoader:
             previous_line = 1
             for raw in iterator:
                 line = previous_line + 1
-                previous_line = rows.line
+                previous_line = self._line = rows.line
                 count = len(raw)
                 if count != width:
                     if count == 0 or (count == 1 and not raw[0].strip()):

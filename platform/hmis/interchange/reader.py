@@ -19,7 +19,14 @@ from .checks import IssueLog
 #: Largest total uncompressed size accepted (a guard against zip bombs).
 MAX_EXPANDED_BYTES = 20 * 1024**3
 #: One CSV field may be large (free-text answers) but not unbounded.
-csv.field_size_limit(10 * 1024 * 1024)
+MAX_FIELD_BYTES = 10 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_BYTES)
+#: A physical line longer than this is not an HMIS CSV line.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+class NotCsv(ValueError):
+    """A member's bytes cannot be read as CSV text."""
 
 
 class StructuralError(Exception):
@@ -111,7 +118,12 @@ class CsvRows:
     def _decoded(self, handle: IO[bytes]) -> Iterator[str]:
         first = True
         stream = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(handle, 1 << 20)
-        for number, raw in enumerate(stream, 1):
+        number = 0
+        while raw := stream.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                # Junk (or a binary file named .csv): refuse it before it fills memory.
+                raise NotCsv(f"line {number} is longer than {MAX_LINE_BYTES // 1024**2} MB; this is not CSV text")
             if first:
                 first = False
                 if raw.startswith(b"\xef\xbb\xbf"):
