@@ -216,3 +216,20 @@ def test_nul_characters_are_removed_and_flagged(app, tmp_path):
     assert result.status == "imported"
     assert db.session.scalar(select(Client.first_name).where(Client.personal_id == "C1")) == "Maria"
     assert any("NUL" in m for m in messages(result, "bad_type"))
+
+
+def test_issues_from_hostile_headers_are_recorded(app, tmp_path):
+    """A 500-character header and a rejected row both fit the issue table on every backend."""
+    from hmis.interchange.services import import_file
+    from hmis.models import ImportIssue
+
+    header = [c.name for c in SPEC["Client"].columns] + ["<b>" + "x" * 500]
+    records = base_records()
+    records["Enrollment"].append({**records["Enrollment"][0], "EnrollmentID": "N9", "PersonalID": "NOBODY"})
+    path = write_export(tmp_path / "x.zip", records, texts={"Client": render("Client", records["Client"], header)})
+    run, result = import_file(path)
+    assert run.status == "imported"
+    stored_issues = db.session.scalars(select(ImportIssue).where(ImportIssue.import_run_id == run.id)).all()
+    assert {i.rule for i in stored_issues} >= {"extra_column", "orphan"}
+    long_one = next(i for i in stored_issues if i.rule == "extra_column")
+    assert len(long_one.column) == 100 and long_one.message.count("x") == 500

@@ -125,9 +125,9 @@ def _record(run: ImportRun, result: ImportResult) -> None:
     """Replace the run's issues with this pass's and store its summary."""
     db.session.execute(delete(ImportIssue).where(ImportIssue.import_run_id == run.id))
     rows = [
-        {"import_run_id": run.id, "severity": issue.severity, "file": issue.file[:100], "row": issue.row,
-         "column": issue.column, "value": issue.value, "rule": issue.rule, "element": issue.element,
-         "message": issue.message}
+        {"import_run_id": run.id, "severity": issue.severity, "file": _clip(issue.file, 100), "row": issue.row,
+         "column": _clip(issue.column, 100), "value": _clip(issue.value, 200), "rule": issue.rule,
+         "element": _clip(issue.element, 100), "message": issue.message}
         for issue in result.log.issues
     ]
     for start in range(0, len(rows), 5000):
@@ -144,6 +144,11 @@ def _record(run: ImportRun, result: ImportResult) -> None:
     run.warning_count = result.log.total("warning") + result.log.total("rejected_row")
     run.finished_dt = utcnow()
     db.session.commit()
+
+
+def _clip(text: str | None, size: int) -> str | None:
+    """Fit a file's own text (a header, a value) into its column; the message keeps it whole."""
+    return text if text is None or len(text) <= size else text[:size - 1] + "\u2026"
 
 
 def issues_csv(run_id: int) -> Iterator[str]:

@@ -98,7 +98,7 @@ class ImportIssue(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     import_run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"))
-    severity: Mapped[str] = mapped_column(String(10))  #: error (structural, rejects the import), warning, rejected_row
+    severity: Mapped[str] = mapped_column(String(20))  #: error (structural, rejects the import), warning, rejected_row
     file: Mapped[str] = mapped_column(String(100))
     row: Mapped[int | None] = mapped_column(Integer)  #: 1 is the header line
     column: Mapped[str | None] = mapped_column(String(100))

@@ -227,7 +227,7 @@ def upgrade() -> None:
     op.create_table('import_issue',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('import_run_id', sa.Integer(), nullable=False),
-    sa.Column('severity', sa.String(length=10), nullable=False),
+    sa.Column('severity', sa.String(length=20), nullable=False),
     sa.Column('file', sa.String(length=100), nullable=False),
     sa.Column('row', sa.Integer(), nullable=True),
     sa.Column('column', sa.String(length=100), nullable=True),
