@@ -62,7 +62,10 @@ def start_command(host: str, port: int) -> None:
             email, saved_password = saved.read_text().split()[:2]
             click.echo(f"  Sign in as {email} with password {saved_password}")
     click.echo("")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): Flask ignores that inside a CLI command.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.command("create-account")
