@@ -97,3 +97,27 @@ def test_bad_ranges_are_refused(loaded):
     with pytest.raises(ExportError, match="both"):
         export_csv(loaded / "out.zip", start=date(2026, 1, 1))
     assert not (loaded / "out.zip").exists()
+
+
+def test_two_sources_export_without_colliding_and_reimport(app, tmp_path, app_factory):
+    """Two systems both used PersonalID C1: the export keeps them apart and re-imports cleanly."""
+    first = base_records()
+    second = base_records()
+    second["Export"][0]["ImplementationID"] = "OTHER"
+    second["Client"][0]["FirstName"] = "Other Maria"
+    assert import_export(write_export(tmp_path / "a.zip", first)).status == "imported"
+    assert import_export(write_export(tmp_path / "b.zip", second)).status == "imported"
+    out = export_csv(tmp_path / "both.zip").path
+    contents, _ = files(out)
+    ids = [r["PersonalID"] for r in contents["Client.csv"]]
+    assert len(ids) == len(set(ids)) == 4
+    prefixed = next(r for r in contents["Client.csv"] if r["FirstName"] == "Other Maria")
+    assert prefixed["PersonalID"].startswith("s") and prefixed["PersonalID"].endswith("_C1")
+    enrollment = next(r for r in contents["Enrollment.csv"] if r["PersonalID"] == prefixed["PersonalID"])
+    assert enrollment["ProjectID"].endswith("_P1") and enrollment["HouseholdID"].endswith("_H1")
+    # The combined export is itself a valid export: a fresh database takes it whole.
+    fresh = app_factory("sqlite")
+    with fresh.app_context():
+        result = import_export(out)
+        assert result.status == "imported" and result.files["Client"].inserted == 4
+        assert result.log.total("rejected_row") == 0

@@ -22,12 +22,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from .. import __version__
 from ..extensions import db
-from ..hud import SPEC, HudFile
+from ..hud import SPEC, HudColumn, HudFile
 from ..models import HUD_MODELS
 from .hashing import HASHED_COLUMNS
 
@@ -188,6 +188,7 @@ class Exporter:
             if connection.dialect.name == "postgresql":
                 # One consistent snapshot for all 24 files.
                 connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self.primary_source = self._primary_source(connection)
             for hud_file in SPEC:
                 with archive.open(hud_file.filename, "w", force_zip64=True) as raw:
                     stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -212,12 +213,19 @@ class Exporter:
         hashers = [HASHED_COLUMNS.get((hud_file.name, c.name)) if self.options.hashed else None
                    for c in hud_file.columns]
         export_position = next((i for i, c in enumerate(hud_file.columns) if c.name == "ExportID"), None)
+        identifiers = [i for i, c in enumerate(hud_file.columns) if is_identifier(c)]
+        table = self.tables[hud_file.name]
+        query = query.add_columns(table.c.data_source_id)
         count = 0
         result = connection.execution_options(stream_results=True, yield_per=5000).execute(query)
         for partition in result.partitions(5000):
             rows = []
-            for row in partition:
+            for *row, source in partition:
                 values = [_format(v) for v in row]
+                if source != self.primary_source:
+                    for i in identifiers:
+                        if values[i]:
+                            values[i] = f"s{source}_{values[i]}"
                 if export_position is not None:
                     values[export_position] = self.export_id
                 for i, hasher in enumerate(hashers):
@@ -242,6 +250,9 @@ class Exporter:
                 formatted.append(func.to_char(value, "YYYY-MM-DD"))
             elif column.type == "money":
                 formatted.append(func.to_char(value, "FM9999999990.00"))
+            elif is_identifier(column):
+                formatted.append(case((table.c.data_source_id == self.primary_source, value),
+                                      else_=literal("s") + cast(table.c.data_source_id, String) + "_" + value))
             else:
                 formatted.append(value)
         query = query.with_only_columns(*formatted, maintain_column_froms=True)
@@ -253,6 +264,19 @@ class Exporter:
         count = cursor.rowcount
         cursor.close()
         return count
+
+    def _primary_source(self, connection: Connection) -> int | None:
+        """The data source whose identifiers are written as they are.
+
+        Records of any other source in the same export get an ``s<id>_`` prefix
+        on every identifier, so two systems' PersonalID "1" stay two people.
+        """
+        enrollment, client = self.tables["Enrollment"], self.tables["Client"]
+        sources = set(connection.scalars(select(client.c.data_source_id).distinct()))
+        sources |= set(connection.scalars(select(enrollment.c.data_source_id).distinct()))
+        if self.options.data_source_ids:
+            sources &= set(self.options.data_source_ids)
+        return min(sources) if sources else None
 
     def _export_row(self, connection: Connection) -> list[str]:
         options = self.options
@@ -279,6 +303,12 @@ class Exporter:
             "ImplementationID": options.source_name,
         }
         return [_format(values.get(c.name)) for c in SPEC["Export"].columns]
+
+
+def is_identifier(column: HudColumn) -> bool:
+    """Columns holding a record identifier (keys, references, HouseholdID, UserID)."""
+    is_key = column.position == 1 and column.file != "Export"
+    return is_key or bool(column.references) or column.name in ("HouseholdID", "UserID")
 
 
 def _in_scope(table, key: str, scope: Select):
