@@ -165,7 +165,8 @@ def _store_upload(storage, filename: str) -> ImportRun | None:
         # The service moves the file it keeps; anything left behind is ours to remove.
         if temp_path.exists() and (run is None or run.stored_path != str(temp_path)):
             temp_path.unlink()
-    job = jobs.enqueue(services.validate_import, run.id, kind="import-validate",
+    # No retries: a check that failed once (a vanished upload) fails the same way again.
+    job = jobs.enqueue(services.validate_import, run.id, kind="import-validate", retry=False,
                        title=f"Check {filename}", account_id=account.id if account else None)
     run = db.session.get(ImportRun, run.id)
     run.job_id = job.id
@@ -211,32 +212,40 @@ def run(id: int):
         .order_by(func.count().desc(), ImportIssue.file, ImportIssue.rule).limit(200)).all()
     files = db.session.scalars(select(ImportIssue.file).where(ImportIssue.import_run_id == run.id)
                                .distinct().order_by(ImportIssue.file)).all()
-    summary, totals, columns = _summary_table(run.summary)
+    summary, totals, columns, empty_files = _summary_table(run.summary)
+    written = run.status == "imported"
+    labels = {key: pair[0 if written else 1] for key, pair in SUMMARY_LABELS.items()}
     uploader = db.session.get(Account, run.account_id) if run.account_id else None
     return render_template(
         "interchange/run.html", run=run, page=page, filters=filters, by_severity=by_severity, by_rule=by_rule,
         files=files, summary=summary, summary_totals=totals, summary_columns=columns, uploader=uploader,
+        summary_labels=labels, empty_files=empty_files,
         job=db.session.get(Job, run.job_id) if run.job_id else None, active_job=_active_job(run),
         confirm_form=ConfirmForm() if run.status == "validated" else None,
     )
 
 
-def _summary_table(raw) -> tuple[list[tuple[str, dict]], dict | None, list[str]]:
-    """Split ``ImportRun.summary`` into per-file rows, a totals row and the columns to show.
-
-    Keys starting with "_" (such as ``_totals``) are not files. A column is shown
-    when some file has a plain value for it; the known counts come first.
+def _summary_table(raw) -> tuple[list[tuple[str, dict]], dict | None, list[str], int]:
+    """Split ``ImportRun.summary`` into per-file rows, a totals row, the columns to show,
+    and how many files had no records at all (left out of the table: most exports
+    have several header-only files).
     """
     if not isinstance(raw, dict):
-        return [], None, []
-    rows = sorted((name, counts) for name, counts in raw.items()
-                  if not str(name).startswith("_") and isinstance(counts, dict))
-    totals = raw.get("_totals") if isinstance(raw.get("_totals"), dict) else None
-    present = {key for _, counts in rows for key, value in counts.items()
-               if isinstance(value, (int, float, str)) or (isinstance(value, (list, tuple)) and value)}
-    columns = [key for key in SUMMARY_KEYS if key in present]
-    columns += sorted(present - set(columns))
-    return rows, totals, columns
+        return [], None, [], 0
+    files = sorted((name if str(name).endswith(".csv") else f"{name}.csv", counts) for name, counts in raw.items()
+                   if not str(name).startswith("_") and isinstance(counts, dict))
+    rows = [(name, counts) for name, counts in files if counts.get("rows") or counts.get("rejected")]
+    columns = [key for key in SUMMARY_KEYS if any(isinstance(c.get(key), int) for _, c in rows)]
+    totals = {key: sum(c.get(key) or 0 for _, c in rows) for key in columns} if rows else None
+    return rows, totals, columns, len(files) - len(rows)
+
+
+#: Column headings; before the data is written the counts are what *would* happen.
+SUMMARY_LABELS = {
+    "rows": ("Rows", "Rows"), "inserted": ("New", "Would add"), "updated": ("Updated", "Would update"),
+    "unchanged": ("Unchanged", "Unchanged"), "deleted": ("Marked deleted", "Would mark deleted"),
+    "warnings": ("Warnings", "Warnings"), "rejected": ("Skipped", "Will be skipped"),
+}
 
 
 @bp.app_template_filter("summary_value")
@@ -268,7 +277,7 @@ def confirm(id: int):
         flash("This import is already being processed.", "info")
         return redirect(url_for("interchange.run", id=run.id))
     account = current_account()
-    job = jobs.enqueue(services.run_import, run.id, kind="import-run", title=f"Import {run.filename}",
+    job = jobs.enqueue(services.run_import, run.id, kind="import-run", title=f"Import {run.filename}", retry=False,
                        account_id=account.id if account else None)
     run = db.session.get(ImportRun, id)
     run.job_id = job.id

@@ -31,11 +31,13 @@ def _queue():
 
 
 def enqueue(func: Callable[..., Any] | str, *args: Any, kind: str, title: str,
-            account_id: int | None = None, **kwargs: Any) -> Job:
+            account_id: int | None = None, retry: bool = True, **kwargs: Any) -> Job:
     """Create a Job row, commit it, then run ``func(*args, **kwargs)`` in the background.
 
     With no Redis configured the job runs at once in this process (the embedded
-    default); its row records the outcome either way.
+    default); its row records the outcome either way. ``retry=False`` for jobs
+    whose failures are never transient (a retry would only fail again and
+    replace the real error with a worse one).
     """
     path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
     job = Job(id=uuid.uuid4().hex, kind=kind, title=title, account_id=account_id)
@@ -43,7 +45,7 @@ def enqueue(func: Callable[..., Any] | str, *args: Any, kind: str, title: str,
     db.session.commit()
     if current_app.config["REDIS_URL"]:
         _queue().enqueue(run_job, job.id, path, args, kwargs, job_id=job.id,
-                         description=title, retry=_retry())
+                         description=title, retry=_retry() if retry else None)
     else:
         run_job(job.id, path, args, kwargs)
     return job
