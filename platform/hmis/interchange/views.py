@@ -32,6 +32,7 @@ from ..extensions import db
 from ..models.core import Account, ImportIssue, ImportRun, Job
 from ..web.auth import current_account
 from . import services
+from .checks import RULES
 
 TEMPLATES = str(Path(__file__).resolve().parents[1] / "web" / "templates")
 
@@ -246,6 +247,20 @@ SUMMARY_LABELS = {
     "unchanged": ("Unchanged", "Unchanged"), "deleted": ("Marked deleted", "Would mark deleted"),
     "warnings": ("Warnings", "Warnings"), "rejected": ("Skipped", "Will be skipped"),
 }
+
+
+@bp.app_template_filter("rule_title")
+def rule_title(key: str) -> str:
+    """What a rule checks, in words ('Refers to a record that does not exist')."""
+    rule = RULES.get(key)
+    return rule.title if rule else key
+
+
+@bp.app_template_filter("hud_check")
+def hud_check(key: str) -> str:
+    """The matching check in HUD's catalogue, when there is one ('9/10 PersonalID ...')."""
+    rule = RULES.get(key)
+    return (rule.hud_check or "") if rule else ""
 
 
 @bp.app_template_filter("summary_value")
