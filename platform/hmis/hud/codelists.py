@@ -23,6 +23,7 @@ from .spec import SPEC, HudColumn
 __all__ = [
     "CODE_LISTS",
     "ROW_DEPENDENT_COLUMNS",
+    "depends_on",
     "CodeList",
     "get",
     "is_valid",
@@ -200,3 +201,14 @@ def list_for(column: HudColumn, row: Mapping[str, object] | None = None) -> str 
     if key is None:
         return default
     return dependency.lists.get(key, default)
+
+
+def depends_on(column: HudColumn) -> tuple[str, ...]:
+    """The other columns of the row that choose ``column``'s list (HUD names), if any."""
+    dependency = _DEPENDENCIES.get(column.element)
+    if dependency is None:
+        return ()
+    names = [dependency.key]
+    if dependency.when is not None:
+        names.append(dependency.when[0])
+    return tuple(names)

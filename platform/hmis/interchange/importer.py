@@ -24,7 +24,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, and_, func, literal, or
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
-from ..hud import SPEC, HudColumn, HudFile, codelists, fy2024
+from ..hud import SPEC, HudColumn, HudFile, codelists, elements, fy2024
 from ..models import HUD_MODELS, DataSource
 from .checks import ERROR, IssueLog
 from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
@@ -188,11 +188,11 @@ class Importer:
             if column.required and column.name.lower() not in added:
                 self.log.add("missing_column", hud_file.filename,
                              f"{hud_file.filename} has no {column.name} column, which the specification requires.",
-                             row=1, column=column.name, element=column.element)
+                             row=1, column=column.name, element=elements.describe(column))
             else:
                 self.log.add("optional_column_missing", hud_file.filename,
                              f"{hud_file.filename} has no {column.name} column; imported as empty.",
-                             row=1, column=column.name, element=column.element)
+                             row=1, column=column.name, element=elements.describe(column))
         return plan
 
     def _read_export(self, source: ExportSource) -> list[dict[str, str]]:
@@ -280,6 +280,7 @@ class FileLoader:
         self.postgres = connection.dialect.name == "postgresql"
         self.stage = self._stage_table()
         self._line = 1  #: the last line read, for messages
+        self._dependent = self._dependent_columns()
 
     def _stage_table(self) -> Table:
         columns = [Column("row_no", Integer)]
@@ -332,13 +333,14 @@ class FileLoader:
         return plan
 
     def _stage_rows(self) -> None:
+        """Read the file in batches of rows and stage each batch."""
         converters = self._converters()
         width = self.plan.width
         padding = [""] * (width + 1)
         filename = self.file.filename
-        dependent = self._dependent_lists()
-        batch: list[list[Any]] = []
         log = self.log
+        lines: list[int] = []
+        raws: list[list[str]] = []
         with self.source.open_binary(self.plan.member) as handle:
             rows = CsvRows(handle, filename, log)
             iterator = iter(rows)
@@ -356,83 +358,144 @@ class FileLoader:
                             "Values were matched by position as far as they go.", row=line)
                     raw = (raw + padding)[:width]
                 raw.append("")  # position `width`: a column the file lacks
-                values: list[Any] = [line]
-                append = values.append
-                for position, parser, column, valid, retired, required in converters:
-                    text_value = raw[position].strip()
-                    if not text_value:
-                        if required:
-                            log.add("missing_value", filename, f"{column.element} is required but empty.",
-                                    row=line, column=column.name, element=column.element)
-                        append(None)
-                        continue
-                    if parser is None:  # text
-                        if column.max_length and len(text_value) > column.max_length:
-                            log.add("too_long", filename,
-                                    f"{column.element} is {len(text_value)} characters; the specification allows "
-                                    f"{column.max_length}.", row=line, column=column.name, element=column.element)
-                        if "\x00" in text_value:
-                            text_value = text_value.replace("\x00", "")
-                            log.add("bad_type", filename, f"{column.element} held NUL characters; they were removed.",
-                                    row=line, column=column.name, element=column.element)
-                        append(text_value)
-                        continue
-                    try:
-                        value = parser(text_value)
-                    except BadValue as bad:
-                        log.add(bad.rule, filename, f"{column.element}: {bad}.", row=line, column=column.name,
-                                value=text_value, element=column.element)
-                        append(None)
-                        continue
-                    if valid is not None and value not in valid:
-                        self._flag_code(column, value, retired, line, text_value)
-                    append(value)
-                if dependent:
-                    self._check_dependent(dependent, values, line)
-                if values[1] is None:  # the key
+                lines.append(line)
+                raws.append(raw)
+                if len(raws) >= BATCH_ROWS:
+                    self._stage_batch(converters, lines, raws)
+                    lines, raws = [], []
+        if raws:
+            self._stage_batch(converters, lines, raws)
+
+    def _stage_batch(self, converters, lines: list[int], raws: list[list[str]]) -> None:
+        """Check and stage one batch, a column at a time.
+
+        Working down columns lets each distinct value (a code, a date) be parsed
+        and checked once per batch, with the per-row work done in C (set, map,
+        zip); only rows holding a flagged value are visited one by one.
+        """
+        by_position = list(zip(*raws))
+        typed = [self._column_values(by_position[position], lines, *rest) for position, *rest in converters]
+        if self._dependent:
+            self._check_dependent(typed, lines)
+        rows = list(zip(lines, *typed))
+        if None in typed[0]:  # rows without a key cannot be stored
+            kept = []
+            for row in rows:
+                if row[1] is None:
                     self.result.rejected += 1
-                    log.add("missing_key", filename,
-                            f"{filename} line {line} has no {self.file.key.name}; the row cannot be stored.",
-                            row=line, column=self.file.key.name, element=self.file.key.element)
+                    self.log.add("missing_key", self.file.filename,
+                                 f"{self.file.filename} line {row[0]} has no {self.file.key.name}; "
+                                 "the row cannot be stored.", row=row[0], column=self.file.key.name,
+                                 element=self._element(self.file.key))
                     continue
-                batch.append(values)
-                if len(batch) >= BATCH_ROWS:
-                    self._write(batch)
-                    batch = []
-        if batch:
-            self._write(batch)
+                kept.append(row)
+            rows = kept
+        if rows:
+            self._write(rows)
+
+    def _column_values(self, texts: tuple[str, ...], lines: list[int], parser, column: HudColumn,
+                       valid, retired, required: bool) -> list[Any]:
+        log, filename = self.log, self.file.filename
+        element = self._element(column)
+        if parser is None:  # text: strip, check length and NUL, keep
+            values = [text.strip() or None for text in texts]
+            if required and None in values:
+                for line, value in zip(lines, values):
+                    if value is None:
+                        log.add("missing_value", filename, f"{column.element} is required but empty.",
+                                row=line, column=column.name, element=element)
+            if column.max_length and max(map(len, texts)) > column.max_length:
+                for line, value in zip(lines, values):
+                    if value and len(value) > column.max_length:
+                        log.add("too_long", filename,
+                                f"{column.element} is {len(value)} characters; the specification allows "
+                                f"{column.max_length}.", row=line, column=column.name, element=element)
+            if "\x00" in "".join(texts):
+                for index, (line, value) in enumerate(zip(lines, values)):
+                    if value and "\x00" in value:
+                        values[index] = value.replace("\x00", "") or None
+                        log.add("bad_type", filename, f"{column.element} held NUL characters; they were removed.",
+                                row=line, column=column.name, element=element)
+            return values
+
+        converted: dict[str, Any] = {}
+        problems: dict[str, Any] = {}  #: text -> BadValue, or the parsed value outside its list
+        for text in set(texts):
+            stripped = text.strip()
+            if not stripped:
+                converted[text] = None
+                if required:
+                    problems[text] = None
+                continue
+            try:
+                value = parser(stripped)
+            except BadValue as bad:
+                converted[text] = None
+                problems[text] = bad
+                continue
+            converted[text] = value
+            if valid is not None and value not in valid:
+                problems[text] = value
+        values = list(map(converted.__getitem__, texts))
+        if problems:
+            for line, text in zip(lines, texts):
+                if text not in problems:
+                    continue
+                problem = problems[text]
+                if problem is None:
+                    log.add("missing_value", filename, f"{column.element} is required but empty.",
+                            row=line, column=column.name, element=element)
+                elif isinstance(problem, BadValue):
+                    log.add(problem.rule, filename, f"{column.element}: {problem}.", row=line, column=column.name,
+                            value=text.strip(), element=element)
+                else:
+                    self._flag_code(column, problem, retired, line, text.strip())
+        return values
 
     def _flag_code(self, column: HudColumn, value: Any, retired, line: int, text_value: str) -> None:
         if retired and value in retired:
             self.log.add("retired_code", self.file.filename,
                          f"{column.element}: code {value} was retired in FY2026 (list {column.code_list}).",
-                         row=line, column=column.name, value=text_value, element=column.element)
+                         row=line, column=column.name, value=text_value, element=self._element(column))
             return
         name = codelists.get(column.code_list).name
         self.log.add("invalid_code", self.file.filename,
                      f"{column.element}: {value} is not a code of list {column.code_list} ({name}); kept as given.",
-                     row=line, column=column.name, value=text_value, element=column.element)
+                     row=line, column=column.name, value=text_value, element=self._element(column))
 
-    def _dependent_lists(self):
-        """Positions (in a staged row) of the columns whose list depends on the row."""
-        self._attrs = [c.attr for c in self.file.columns]
-        checks = [(1 + i, c) for i, c in enumerate(self.file.columns) if c.element in codelists.ROW_DEPENDENT_COLUMNS]
-        return checks or None
+    def _dependent_columns(self):
+        """For each column whose list depends on its row: its index and the indexes it depends on."""
+        index = {c.name: i for i, c in enumerate(self.file.columns)}
+        return [(index[c.name], c, [(name, index[name]) for name in codelists.depends_on(c)])
+                for c in self.file.columns if c.element in codelists.ROW_DEPENDENT_COLUMNS]
 
-    def _check_dependent(self, dependent, values: list[Any], line: int) -> None:
-        row = dict(zip(self._attrs, values[1:]))
-        for index, column in dependent:
-            code = values[index]
-            if code is None:
+    def _check_dependent(self, typed: list[list[Any]], lines: list[int]) -> None:
+        """Check each distinct (value, deciding values) combination once, then flag its rows."""
+        for index, column, deciders in self._dependent:
+            combos = list(zip(typed[index], *[typed[i] for _, i in deciders]))
+            invalid = {}
+            for combo in set(combos):
+                code = combo[0]
+                if code is None:
+                    continue
+                row = {name: value for (name, _), value in zip(deciders, combo[1:])}
+                list_id = codelists.list_for(column, row)
+                if list_id and not codelists.is_valid(list_id, code, allow_retired=True):
+                    invalid[combo] = list_id
+            if not invalid:
                 continue
-            list_id = codelists.list_for(column, row)
-            if list_id and not codelists.is_valid(list_id, code, allow_retired=True):
-                self.log.add("invalid_code", self.file.filename,
-                             f"{column.element}: {code} is not valid here (list {list_id}, chosen by the row); "
-                             "kept as given.", row=line, column=column.name, value=str(code),
-                             element=column.element)
+            for line, combo in zip(lines, combos):
+                if combo in invalid:
+                    self.log.add("invalid_code", self.file.filename,
+                                 f"{column.element}: {combo[0]} is not valid here (list {invalid[combo]}, "
+                                 "chosen by the row); kept as given.", row=line, column=column.name,
+                                 value=str(combo[0]), element=self._element(column))
 
-    def _write(self, batch: list[list[Any]]) -> None:
+    def _element(self, column: HudColumn) -> str:
+        """The HUD data element a column records, for issue reports ("3.03 Date of Birth")."""
+        return elements.describe(column)
+
+    def _write(self, batch: list[tuple[Any, ...]]) -> None:
         self.result.rows += len(batch)
         names = ["row_no"] + [c.attr for c in self.file.columns]
         if self.postgres:
@@ -443,10 +506,10 @@ class FileLoader:
             cursor.close()
         else:
             processors = self._processors(names)
-            rows = [tuple(p(v) if p and v is not None else v for p, v in zip(processors, values)) for values in batch]
+            columns = [list(map(p, column)) if p else column for p, column in zip(processors, zip(*batch))]
             placeholders = ", ".join("?" for _ in names)
             self.connection.exec_driver_sql(
-                f"INSERT INTO {self.stage.name} ({', '.join(names)}) VALUES ({placeholders})", rows)
+                f"INSERT INTO {self.stage.name} ({', '.join(names)}) VALUES ({placeholders})", list(zip(*columns)))
 
     def _processors(self, names: list[str]):
         if not hasattr(self, "_bind_processors"):
@@ -467,7 +530,7 @@ class FileLoader:
             self.log.add("duplicate_key", self.file.filename,
                          f"{self.file.key.name} {value!r} appears {count} times in {self.file.filename} "
                          f"(first at line {first_row}). Each record needs its own identifier.",
-                         row=first_row, column=self.file.key.name, value=str(value), element=self.file.key.element)
+                         row=first_row, column=self.file.key.name, value=str(value), element=self._element(self.file.key))
         if duplicates:
             # Keep the first of each so later files can still be checked; nothing is committed.
             keep = select(func.min(stage.c.row_no)).group_by(key).scalar_subquery()
@@ -494,7 +557,7 @@ class FileLoader:
                     message = (f"{column.name} {value!r} is not in {parent_name}.csv (nor already stored); "
                                "the row cannot be stored.")
                 self.log.add("orphan", self.file.filename, message, row=row_no, column=column.name,
-                             value=None if value is None else str(value), element=column.element)
+                             value=None if value is None else str(value), element=self._element(column))
             self.result.rejected += len(orphans)
             rejected = [row_no for row_no, _ in orphans]
             for start in range(0, len(rejected), 5000):
@@ -513,7 +576,7 @@ class FileLoader:
         ).all()
         for row_no, user_id in unknown:
             self.log.add("unknown_user", self.file.filename, f"UserID {user_id!r} is not in User.csv.",
-                         row=row_no, column="UserID", value=user_id, element=f"{self.file.name}.UserID")
+                         row=row_no, column="UserID", value=user_id, element=self._element(self.file.column("UserID")))
 
     def _check_households(self) -> None:
         """A HouseholdID belongs to one household's stay in one project (HUD 5.09)."""
@@ -533,7 +596,7 @@ class FileLoader:
             self.log.add("household_reused", self.file.filename,
                          f"HouseholdID {household_id!r} is used for more than one project stay; "
                          "each household stay needs its own HouseholdID.",
-                         row=row_no, column="HouseholdID", value=household_id, element="Enrollment.HouseholdID")
+                         row=row_no, column="HouseholdID", value=household_id, element=self._element(self.file.column("HouseholdID")))
 
     # -------------------------------------------------------------- merge
     def _merge(self) -> None:
