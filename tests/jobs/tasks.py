@@ -14,6 +14,6 @@ def fail(message: str) -> None:
     raise ValueError(message)
 
 
-def report_progress(job_id: str) -> dict:
+def report_progress(job_id: str | None = None) -> dict:
     set_progress(job_id, 40, "halfway")
-    return {"ok": True}
+    return {"job_id": job_id}

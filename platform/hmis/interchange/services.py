@@ -179,3 +179,72 @@ def issues_csv(run_id: int) -> Iterator[str]:
 def _csv_safe(text: str) -> str:
     """Stop a spreadsheet from running a value as a formula (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# -- exports ------------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402 - kept with the export functions it serves
+
+
+def export_folder() -> Path:
+    """Where finished exports are kept: ``<instance>/exports``."""
+    folder = Path(current_app.instance_path) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stored_export(path: str | None) -> Path | None:
+    """The export file a Job result names, only if it is a ``.zip`` inside the export folder and exists.
+
+    Stored paths are never trusted as they are: a path that leaves the folder (``..``,
+    a symlink, another absolute path) gives None.
+    """
+    if not path or not isinstance(path, str):
+        return None
+    folder = export_folder().resolve()
+    try:
+        resolved = Path(path).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if resolved.parent != folder or resolved.suffix != ".zip" or not resolved.is_file():
+        return None
+    return resolved
+
+
+def _as_date(value) -> date | None:
+    if value is None or value == "" or isinstance(value, date):
+        return value or None
+    return date.fromisoformat(str(value))
+
+
+def create_export(account_id: int | None, start, end, project_ids=(), hashed: bool = False,
+                  source_id: str | None = None, job_id: str | None = None) -> dict:
+    """Write an HMIS CSV export into the export folder and describe it (a job's result).
+
+    ``start`` and ``end`` are dates or ISO strings (jobs pass plain values), both or neither.
+    """
+    from .exporter import export_csv
+
+    start, end = _as_date(start), _as_date(end)
+    project_ids = sorted({str(p) for p in project_ids or ()})
+    source_id = (source_id or "").strip().upper() or None
+    out = export_folder() / f"{uuid.uuid4().hex}.zip"
+    set_progress(job_id, 5, "Writing the 24 files")
+    try:
+        result = export_csv(out, start=start, end=end, project_ids=project_ids, hashed=bool(hashed),
+                            source_id=source_id)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        out.with_name(out.name + ".partial").unlink(missing_ok=True)
+        raise
+    period = f"{start.isoformat()}-{end.isoformat()}" if start and end else f"all-{date.today().isoformat()}"
+    return {
+        "path": str(result.path),
+        "filename": f"hmis-csv-{period}.zip",
+        "export_id": result.export_id,
+        "rows": {f"{name}.csv": count for name, count in result.rows.items()},
+        "seconds": round(result.seconds, 2),
+        "parameters": {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
+                       "project_ids": project_ids, "hashed": bool(hashed), "source_id": source_id,
+                       "account_id": account_id},
+    }

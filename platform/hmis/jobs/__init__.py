@@ -7,6 +7,7 @@ enqueued after the row is committed, so a worker never starts before its data ex
 from __future__ import annotations
 
 import importlib
+import inspect
 import traceback
 import uuid
 from typing import Any, Callable
@@ -67,6 +68,8 @@ def run_job(job_id: str, path: str, args: tuple, kwargs: dict) -> Any:
             return run_job(job_id, path, args, kwargs)
     module_name, _, func_name = path.rpartition(".")
     func = getattr(importlib.import_module(module_name), func_name)
+    if "job_id" in inspect.signature(func).parameters and "job_id" not in kwargs:
+        kwargs = {**kwargs, "job_id": job_id}  # so the function can report progress
     _update(job_id, status="running", started_dt=utcnow(), error=None)
     try:
         result = func(*args, **kwargs)
@@ -83,8 +86,13 @@ def run_job(job_id: str, path: str, args: tuple, kwargs: dict) -> Any:
 
 
 def set_progress(job_id: str | None, percent: int, message: str | None = None) -> None:
-    """Record progress from inside a job, in its own short transaction."""
-    if job_id:
+    """Record progress from inside a job, in its own short transaction.
+
+    Not on SQLite: it has one writer at a time, so while the job's own write
+    transaction is open a progress write would wait for it (and time out). The
+    embedded default runs jobs inline anyway, so nobody polls there.
+    """
+    if job_id and db.engine.dialect.name != "sqlite":
         _update(job_id, progress=max(0, min(100, percent)), message=message)
 
 

@@ -21,6 +21,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(interchange_bp)
 
+    from ..interchange.export_views import bp as exports_bp
+
+    app.register_blueprint(exports_bp)
+
     @app.after_request
     def security_headers(response):
         # Only our own scripts and styles: the pages work offline and nothing inline runs.
