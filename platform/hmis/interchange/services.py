@@ -11,6 +11,7 @@ import csv
 import io
 import shutil
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Iterator
 
@@ -183,7 +184,6 @@ def _csv_safe(text: str) -> str:
 
 # -- exports ------------------------------------------------------------------------------
 
-from datetime import date  # noqa: E402 - kept with the export functions it serves
 
 
 def export_folder() -> Path:
