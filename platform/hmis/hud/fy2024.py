@@ -19,6 +19,24 @@ RETIRED = {
                    "PreferredLanguage", "PreferredLanguageDifferent"),
 }
 
+#: What the retired columns hold, so their values can be kept as custom data elements
+#: (an FY2024 system had this data; dropping it on import would lose it).
+RETIRED_TYPES = {
+    "DifferentIdentityText": "string",
+    "SexualOrientationOther": "string",
+    "PreferredLanguageDifferent": "string",
+}  # every other retired column holds an integer code
+
+
+def retired_element(file: str, column: str) -> tuple[str, str, str, str]:
+    """(custom element key, label, owner type, value type) for a retired FY2024 column."""
+    from .spec import snake_name
+
+    owner = "client" if file == "Client" else "enrollment"
+    return (f"fy2024_{snake_name(column)}", f"{column} (FY2024 {file}.csv, retired in FY2026)", owner,
+            RETIRED_TYPES.get(column, "integer"))
+
+
 #: Columns new in FY2026, absent from an FY2024 export (imported as empty).
 ADDED = {
     "Client": ("Sex",),

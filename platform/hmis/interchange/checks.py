@@ -34,6 +34,7 @@ RULES = {rule.key: rule for rule in (
     Rule("unknown_version", ERROR, "CSV version not supported", "124 HMIS CSV Export out of date"),
     Rule("optional_column_missing", WARNING, "Optional column missing (imported as empty)", "82 Incorrect Columns"),
     Rule("extra_column", WARNING, "Column not in the specification (ignored)", "82 Incorrect Columns"),
+    Rule("retired_column", WARNING, "Column retired in FY2026 (kept as a custom data element)", "124 out of date"),
     Rule("extra_file", WARNING, "File not in the specification (ignored)"),
     Rule("wrong_field_count", WARNING, "Row has a different number of fields than the header"),
     Rule("not_utf8", WARNING, "Bytes that are not UTF-8 (read as Windows-1252)", "134 Impermissible characters"),

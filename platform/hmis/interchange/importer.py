@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Column, Integer, MetaData, Table, and_, func, literal, or_, select, text, true
+from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, cast, func, literal, or_, select, text, true
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
-from ..hud import SPEC, HudColumn, HudFile, codelists, elements, fy2024
-from ..models import HUD_MODELS, DataSource
+from ..hud import SPEC, HudColumn, HudFile, codelists, elements, fy2024, snake_name
+from ..models import HUD_MODELS, CustomDataElementDefinition, CustomDataElementValue, DataSource
 from .checks import ERROR, IssueLog
 from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
 from .values import PARSERS, BadValue
@@ -72,6 +72,7 @@ class HeaderPlan:
     member: Member
     positions: list[int | None] = field(default_factory=list)  #: per spec column
     width: int = 0
+    retired: dict[str, int] = field(default_factory=dict)  #: FY2024 column retired in FY2026 -> position
 
 
 class Importer:
@@ -161,7 +162,7 @@ class Importer:
     def _map_header(self, hud_file: HudFile, member: Member, header: list[str]) -> HeaderPlan:
         plan = HeaderPlan(hud_file, member, width=len(header))
         index: dict[str, int] = {}
-        retired = {c.lower() for c in fy2024.RETIRED.get(hud_file.name, ())}
+        retired = {c.lower(): c for c in fy2024.RETIRED.get(hud_file.name, ())} if self.version == "2024" else {}
         for position, raw in enumerate(header):
             name = raw.strip().lower()
             if self.version == "2024":
@@ -172,11 +173,16 @@ class Importer:
                              column=raw.strip())
                 continue
             if hud_file.column(name) is None:
-                if name in retired:
-                    message = f"{hud_file.filename}: {raw.strip()} was retired in FY2026; its values were not imported."
+                if name in retired and retired[name] not in plan.retired:
+                    key = fy2024.retired_element(hud_file.name, retired[name])[0]
+                    plan.retired[retired[name]] = position
+                    self.log.add("retired_column", hud_file.filename,
+                                 f"{hud_file.filename}: {raw.strip()} was retired in FY2026; its values are kept "
+                                 f"as the custom data element {key}.", row=1, column=raw.strip())
                 else:
-                    message = f"{hud_file.filename}: column {raw.strip()!r} is not in the FY2026 specification; ignored."
-                self.log.add("extra_column", hud_file.filename, message, row=1, column=raw.strip())
+                    self.log.add("extra_column", hud_file.filename,
+                                 f"{hud_file.filename}: column {raw.strip()!r} is not in the FY2026 specification; "
+                                 "ignored.", row=1, column=raw.strip())
                 continue
             index[name] = position
         added = {c.lower() for c in fy2024.ADDED.get(hud_file.name, ())} if self.version == "2024" else set()
@@ -282,9 +288,14 @@ class FileLoader:
         self._line = 1  #: the last line read, for messages
         self._dependent = self._dependent_columns()
 
+    @staticmethod
+    def _retired_column(name: str) -> str:
+        return f"fy2024_{snake_name(name)}"
+
     def _stage_table(self) -> Table:
         columns = [Column("row_no", Integer)]
         columns += [Column(c.attr, self.target.c[c.attr].type) for c in self.file.columns]
+        columns += [Column(self._retired_column(name), Text) for name in self.plan.retired]
         stage = Table(f"stage_{self.file.table}", MetaData(), *columns, prefixes=["TEMPORARY"])
         stage.drop(self.connection, checkfirst=True)
         stage.create(self.connection)
@@ -307,6 +318,8 @@ class FileLoader:
         if self.file.name == "Enrollment":
             self._check_households()
         self._merge()
+        if self.plan.retired:
+            self._keep_retired_values()
         self.stage.drop(self.connection)
         self.result.warnings = self.log.total("warning") - warnings_before
         return self.result
@@ -377,7 +390,8 @@ class FileLoader:
         typed = [self._column_values(by_position[position], lines, *rest) for position, *rest in converters]
         if self._dependent:
             self._check_dependent(typed, lines)
-        rows = list(zip(lines, *typed))
+        retired = [[text.strip() or None for text in by_position[position]] for position in self.plan.retired.values()]
+        rows = list(zip(lines, *typed, *retired))
         if None in typed[0]:  # rows without a key cannot be stored
             kept = []
             for row in rows:
@@ -497,7 +511,7 @@ class FileLoader:
 
     def _write(self, batch: list[tuple[Any, ...]]) -> None:
         self.result.rows += len(batch)
-        names = ["row_no"] + [c.attr for c in self.file.columns]
+        names = ["row_no"] + [c.attr for c in self.file.columns] + [self._retired_column(n) for n in self.plan.retired]
         if self.postgres:
             cursor = self.connection.connection.driver_connection.cursor()
             with cursor.copy(f"COPY {self.stage.name} ({', '.join(names)}) FROM STDIN") as copy:
@@ -516,6 +530,42 @@ class FileLoader:
             dialect = self.connection.dialect
             self._bind_processors = [self.stage.c[n].type._cached_bind_processor(dialect) for n in names]
         return self._bind_processors
+
+    def _keep_retired_values(self) -> None:
+        """Store the FY2024 columns FY2026 retired as custom data values of the rows just merged.
+
+        A later import of the same rows replaces them (the previous values are
+        deleted first: the value table's key includes nullable columns, so an
+        upsert cannot find them).
+        """
+        values = CustomDataElementValue.__table__
+        stage, target, key = self.stage, self.target, self.file.key.attr
+        match = and_(target.c.data_source_id == self.data_source_id, target.c[key] == stage.c[key])
+        for name, position in self.plan.retired.items():
+            definition_id, owner, value_type = _retired_definition(self.connection, self.file.name, name)
+            column = stage.c[self._retired_column(name)]
+            owners = select(target.c.id).select_from(stage.join(target, match)).where(column.is_not(None))
+            self.connection.execute(values.delete().where(
+                values.c.definition_id == definition_id, values.c.owner_type == owner, values.c.owner_id.in_(owners)))
+            if value_type == "integer":
+                # Only whole numbers become values; anything else is reported, not guessed at.
+                bad = self.connection.execute(
+                    select(stage.c.row_no, column).where(column.is_not(None)).order_by(stage.c.row_no)).all()
+                bad = [(row, text) for row, text in bad if not _is_whole_number(text)]
+                for row, text in bad:
+                    self.log.add("bad_type", self.file.filename,
+                                 f"{self.file.name}.{name} (retired): {text!r} is not a whole number; not kept.",
+                                 row=row, column=name, value=text, element=f"{self.file.name}.{name}")
+                value = cast(column, Integer)
+                keep = column.is_not(None) & column.not_in([text for _, text in bad]) if bad else column.is_not(None)
+                value_column = "value_integer"
+            else:
+                value, keep, value_column = column, column.is_not(None), "value_string"
+            self.connection.execute(values.insert().from_select(
+                ["definition_id", "owner_type", "owner_id", value_column, "created_dt", "updated_dt"],
+                select(literal(definition_id), literal(owner), target.c.id, value,
+                       func.current_timestamp(), func.current_timestamp())
+                .select_from(stage.join(target, match)).where(keep)))
 
     # ------------------------------------------------------------- checks
     def _key(self, table: Table):
@@ -637,10 +687,27 @@ class FileLoader:
         self.connection.execute(statement)
 
 
+def _retired_definition(connection: Connection, file: str, column: str) -> tuple[int, str, str]:
+    """The custom element holding a retired FY2024 column: (id, owner type, value type), created if new."""
+    key, label, owner, value_type = fy2024.retired_element(file, column)
+    table = CustomDataElementDefinition.__table__
+    found = connection.scalar(select(table.c.id).where(table.c.key == key))
+    if found is None:
+        found = connection.execute(table.insert().values(
+            key=key, label=label, owner_type=owner, value_type=value_type, repeats=False,
+            created_dt=func.current_timestamp()).returning(table.c.id)).scalar_one()
+    return found, owner, value_type
+
+
 def _case(condition):
     from sqlalchemy import case
 
     return case((condition, 1), else_=0)
+
+
+def _is_whole_number(text: str) -> bool:
+    text = text.strip()
+    return (text[1:] if text[:1] == "-" else text).isdigit() and len(text) < 10
 
 
 def _dialect_insert(connection: Connection):
