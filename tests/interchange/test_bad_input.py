@@ -233,3 +233,19 @@ def test_issues_from_hostile_headers_are_recorded(app, tmp_path):
     assert {i.rule for i in stored_issues} >= {"extra_column", "orphan"}
     long_one = next(i for i in stored_issues if i.rule == "extra_column")
     assert len(long_one.column) == 100 and long_one.message.count("x") == 500
+
+
+def test_text_codes_in_the_wrong_format_are_kept_and_flagged(app, tmp_path):
+    records = base_records()
+    records["Enrollment"][0]["EnrollmentCoC"] = "XX501"
+    records["ProjectCoC"][0]["Geocode"] = "12-345"
+    records["Client"][0]["SSN"] = "123-45-6789"
+    records["Client"][1]["SSN"] = "xxxxx6789"  # HUD's way of writing unknown digits: fine
+    result = import_export(write_export(tmp_path / "x.zip", records))
+    assert result.status == "imported"
+    flagged = {(i.file, i.column, i.value) for i in result.log.issues if i.rule == "bad_format"}
+    assert flagged == {("Enrollment.csv", "EnrollmentCoC", "XX501"), ("ProjectCoC.csv", "Geocode", "12-345"),
+                       ("Client.csv", "SSN", "123-45-6789")}
+    assert db.session.scalar(select(Client.ssn).where(Client.personal_id == "C1")) == "123-45-6789"
+    message = next(i.message for i in result.log.issues if i.column == "EnrollmentCoC")
+    assert "two capital letters, a dash and three digits, like XX-501" in message

@@ -43,6 +43,7 @@ RULES = {rule.key: rule for rule in (
     Rule("invalid_code", WARNING, "Value outside the column's HUD code list (kept)", "50-55 Invalid value"),
     Rule("retired_code", WARNING, "Code retired in FY2026 (kept)", "50-55 Invalid value"),
     Rule("missing_value", WARNING, "Required value is empty", "6 Nulls not allowed"),
+    Rule("bad_format", WARNING, "Text not in the format HUD gives (kept)", "48 Incorrect Data Type"),
     Rule("too_long", WARNING, "Text longer than the specification allows (kept)", "48 Incorrect Data Type"),
     Rule("unknown_user", WARNING, "UserID not in User.csv"),
     Rule("household_reused", WARNING, "HouseholdID reused across project stays", "98 HouseholdID not incrementing correctly"),

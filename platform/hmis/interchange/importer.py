@@ -24,7 +24,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, cast, func,
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
-from ..hud import SPEC, HudColumn, HudFile, codelists, elements, fy2024, snake_name
+from ..hud import SPEC, HudColumn, HudFile, codelists, elements, formats, fy2024, snake_name
 from ..models import HUD_MODELS, CustomDataElementDefinition, CustomDataElementValue, DataSource
 from .checks import ERROR, IssueLog
 from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
@@ -424,6 +424,15 @@ class FileLoader:
                         log.add("too_long", filename,
                                 f"{column.element} is {len(value)} characters; the specification allows "
                                 f"{column.max_length}.", row=line, column=column.name, element=element)
+            text_format = formats.format_of(column.name)
+            if text_format is not None:
+                pattern, described = text_format
+                wrong = {value for value in set(values) if value is not None and not pattern.fullmatch(value)}
+                if wrong:
+                    for line, value in zip(lines, values):
+                        if value in wrong:
+                            log.add("bad_format", filename, f"{column.element}: should be {described}; kept as given.",
+                                    row=line, column=column.name, value=value, element=element)
             if "\x00" in "".join(texts):
                 for index, (line, value) in enumerate(zip(lines, values)):
                     if value and "\x00" in value:
