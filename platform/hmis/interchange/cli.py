@@ -30,11 +30,14 @@ def import_command(path: Path, check: bool, source_key: str | None, issues_path:
     from .importer import Importer
     from .services import import_file, issues_csv
 
+    def progress(percent: int, message: str) -> None:
+        click.echo(f"  {percent:>3}%  {message}", err=True)  # stderr: the summary on stdout stays clean
+
     if check:
-        result = Importer(path, dry_run=True, source_key=source_key).run()
+        result = Importer(path, dry_run=True, source_key=source_key, progress=progress).run()
         run_id = None
     else:
-        run, result = import_file(path, source_key=source_key)
+        run, result = import_file(path, source_key=source_key, on_progress=progress)
         run_id = run.id
     click.echo(f"{path.name}: {result.status} (FY{result.version or '?'}, source {result.source_key}) "
                f"in {result.seconds:.1f} s")

@@ -13,7 +13,7 @@ import shutil
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -74,13 +74,15 @@ def run_import(run_id: int, job_id: str | None = None) -> dict:
 
 
 def import_file(path: Path, filename: str | None = None, account_id: int | None = None,
-                source_key: str | None = None, job_id: str | None = None) -> tuple[ImportRun, ImportResult]:
+                source_key: str | None = None, job_id: str | None = None,
+                on_progress: Callable[[int, str], None] | None = None) -> tuple[ImportRun, ImportResult]:
     """Validate and import in one pass (the CLI's way); the file is not moved."""
     run = ImportRun(filename=filename or Path(path).name, stored_path=str(path), status="importing",
                     account_id=account_id)
     db.session.add(run)
     db.session.commit()
-    result = _run_importer(run, Path(path), dry_run=False, job_id=job_id, source_key=source_key)
+    result = _run_importer(run, Path(path), dry_run=False, job_id=job_id, source_key=source_key,
+                           on_progress=on_progress)
     return run, result
 
 
@@ -102,11 +104,14 @@ def _process(run: ImportRun, dry_run: bool, job_id: str | None) -> dict:
 
 
 def _run_importer(run: ImportRun, path: Path, dry_run: bool, job_id: str | None,
-                  source_key: str | None = None) -> ImportResult:
+                  source_key: str | None = None,
+                  on_progress: Callable[[int, str], None] | None = None) -> ImportResult:
     run_id = run.id
 
     def progress(percent: int, message: str) -> None:
         set_progress(job_id, percent, message)
+        if on_progress is not None:
+            on_progress(percent, message)
 
     try:
         result = Importer(path, dry_run=dry_run, progress=progress, source_key=source_key).run()
