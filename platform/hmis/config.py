@@ -87,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Prefix of RQ queue names, so several installations can share one Redis."),
     Setting("MAX_UPLOAD_MB", "HMIS_MAX_UPLOAD_MB", parse_int, 512,
             "Largest HMIS CSV upload accepted, in megabytes."),
+    Setting("FILE_RETENTION_DAYS", "HMIS_FILE_RETENTION_DAYS", parse_int, 7,
+            "Days an uploaded export that was never imported, or a finished export, is kept before "
+            "`hmis purge-files` deletes it (both hold client data)."),
     Setting("PAGE_SIZE", "HMIS_PAGE_SIZE", parse_int, 50,
             "Rows per page in lists."),
     Setting("DEMO_DATA", "HMIS_DEMO_DATA", parse_bool, False,

@@ -79,3 +79,16 @@ def export_command(out: Path, start: date | None, end: date | None, projects: tu
         raise click.UsageError(str(exc)) from None
     total = sum(result.rows.values())
     click.echo(f"wrote {out} ({total} rows in {len(result.rows)} files, {result.seconds:.1f} s)")
+
+
+@click.command("purge-files")
+@with_appcontext
+def purge_command() -> None:
+    """Delete uploads never imported and exports older than HMIS_FILE_RETENTION_DAYS."""
+    from flask import current_app
+
+    from .services import purge_old_files
+
+    removed = purge_old_files()
+    click.echo(f"removed {removed['uploads']} uploads and {removed['exports']} exports older than "
+               f"{current_app.config['FILE_RETENTION_DAYS']} days")

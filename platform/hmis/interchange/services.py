@@ -11,7 +11,7 @@ import csv
 import io
 import shutil
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -253,3 +253,36 @@ def create_export(account_id: int | None, start, end, project_ids=(), hashed: bo
                        "project_ids": project_ids, "hashed": bool(hashed), "source_id": source_id,
                        "account_id": account_id},
     }
+
+
+def purge_old_files(now: datetime | None = None) -> dict[str, int]:
+    """Delete uploads never imported and exports older than FILE_RETENTION_DAYS.
+
+    Both hold client data; keeping them only as long as someone may still need
+    them is part of protecting it. The runs and jobs stay (their history matters);
+    they just no longer point at a file.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["FILE_RETENTION_DAYS"])
+    removed = {"uploads": 0, "exports": 0}
+    stale_runs = db.session.scalars(select(ImportRun).where(
+        ImportRun.stored_path.is_not(None), ImportRun.created_dt < cutoff,
+        ImportRun.status.not_in(("importing",)))).all()
+    for run in stale_runs:
+        path = Path(run.stored_path)
+        if path.parent == upload_folder() and path.exists():
+            path.unlink()
+            removed["uploads"] += 1
+        run.stored_path = None
+        if run.status in ("uploaded", "validated"):
+            run.status = "expired"
+    from ..models.core import Job
+
+    for job in db.session.scalars(select(Job).where(Job.kind == "export-csv", Job.status == "finished",
+                                                    Job.finished_dt < cutoff)).all():
+        path = stored_export((job.result or {}).get("path"))
+        if path is not None:
+            path.unlink()
+            removed["exports"] += 1
+    db.session.commit()
+    return removed

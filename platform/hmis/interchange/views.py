@@ -50,6 +50,7 @@ STATUS_LABELS = {
     "importing": "Importing",
     "imported": "Imported",
     "failed": "Failed",
+    "expired": "Expired",
 }
 SEVERITY_LABELS = {"error": "Error", "warning": "Warning", "rejected_row": "Rejected row"}
 SUMMARY_KEYS = ("rows", "inserted", "updated", "unchanged", "deleted", "warnings", "rejected")
