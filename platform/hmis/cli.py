@@ -40,12 +40,15 @@ def db_upgrade(revision: str) -> None:
 
 
 def _register() -> None:
-    from .interchange.cli import export_command, import_command
+    from .definitions.cli import definitions_group
+    from .interchange.cli import export_command, import_command, purge_command
     from .jobs.worker import worker_command
     from .setup import account_command, start_command
     from .synth.cli import synth_command
 
-    for command in (import_command, export_command, worker_command, start_command, account_command, synth_command):
+    for command in (import_command, export_command, purge_command, worker_command, start_command, account_command,
+                    synth_command,
+                    definitions_group):
         cli.add_command(command)
 
 

@@ -8,6 +8,7 @@ from .core import (
     ImportRun,
     Job,
 )
+from .definitions import Definition, DefinitionVersion
 from .hud import *  # noqa: F403 - the 24 generated HUD record types
 from .hud import MODELS as HUD_MODELS
 
