@@ -42,13 +42,13 @@ def db_upgrade(revision: str) -> None:
 def _register() -> None:
     from .definitions.cli import definitions_group
     from .interchange.cli import export_command, import_command, purge_command
-    from .jobs.worker import worker_command
+    from .jobs.worker import sweep_command, worker_command
     from .setup import account_command, start_command
     from .synth.cli import synth_command
 
-    for command in (import_command, export_command, purge_command, worker_command, start_command, account_command,
-                    synth_command,
-                    definitions_group):
+    commands = (import_command, export_command, purge_command, worker_command, sweep_command, start_command,
+                account_command, synth_command, definitions_group)
+    for command in commands:
         cli.add_command(command)
 
 

@@ -56,3 +56,29 @@ def test_jobs_receive_their_id_and_report_progress(app):
     assert row.status == "finished" and row.result == {"job_id": job.id}
     expected = None if db.engine.dialect.name == "sqlite" else "halfway"
     assert row.message == expected
+
+
+def test_jobs_whose_worker_died_are_marked_failed(app):
+    """A worker killed mid-job leaves its row 'running'; the sweep says what happened."""
+    from datetime import timedelta
+
+    from hmis.jobs import sweep_stale
+    from hmis.models import ImportRun
+    from hmis.models.core import utcnow
+
+    now = utcnow()
+    dead = Job(id="dead", kind="import-run", title="Import x.zip", status="running",
+               started_dt=now - timedelta(hours=3), created_dt=now - timedelta(hours=3))
+    alive = Job(id="alive", kind="import-run", title="Import y.zip", status="running",
+                started_dt=now - timedelta(minutes=5), created_dt=now - timedelta(minutes=5))
+    run = ImportRun(filename="x.zip", status="importing", job_id="dead")
+    db.session.add_all([dead, alive, run])
+    db.session.commit()
+
+    assert sweep_stale(now) == 1
+    db.session.expire_all()
+    assert db.session.get(Job, "dead").status == "failed"
+    assert "worker stopped" in db.session.get(Job, "dead").error
+    assert db.session.get(Job, "alive").status == "running"
+    assert db.session.get(ImportRun, run.id).status == "failed"
+    assert sweep_stale(now) == 0

@@ -10,9 +10,11 @@ import importlib
 import inspect
 import traceback
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models.core import Job, utcnow
@@ -101,3 +103,30 @@ def _update(job_id: str, **values: Any) -> None:
     # transaction is still open.
     with db.engine.begin() as connection:
         connection.execute(Job.__table__.update().where(Job.__table__.c.id == job_id).values(**values))
+
+
+def sweep_stale(now: datetime | None = None) -> int:
+    """Mark as failed the jobs whose worker died (killed, machine restarted).
+
+    A job still "running" after the job timeout plus a minute cannot be running:
+    RQ would have stopped it. Its writes were in one transaction, so nothing of
+    it remains; the row says so, and an import run it was driving is failed too.
+    Runs at every worker start and from ``hmis jobs sweep``.
+    """
+    from ..models.core import ImportRun
+
+    now = now or utcnow()
+    limit = now - timedelta(seconds=current_app.config["JOB_TIMEOUT"] + 60)
+    stale = db.session.scalars(select(Job).where(Job.status.in_(("running", "queued")),
+                                                 func.coalesce(Job.started_dt, Job.created_dt) < limit)).all()
+    for job in stale:
+        job.status = "failed"
+        job.finished_dt = now
+        job.error = ("The worker stopped while running this job (it was killed or its machine restarted). "
+                     "Nothing it was writing was kept; start it again.")
+        for run in db.session.scalars(select(ImportRun).where(ImportRun.job_id == job.id,
+                                                              ImportRun.status.in_(("importing", "uploaded")))):
+            run.status = "failed"
+            run.finished_dt = now
+    db.session.commit()
+    return len(stale)

@@ -26,6 +26,20 @@ def worker_command(burst: bool) -> None:
             db.engine.dispose()
             return super().execute_job(job, queue)
 
+    from . import sweep_stale
+
+    swept = sweep_stale()
+    if swept:
+        click.echo(f"marked {swept} jobs whose worker had stopped as failed")
     connection = Redis.from_url(url)
     queue = Queue(f"{current_app.config['QUEUE_PREFIX']}:default", connection=connection)
     AppWorker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+
+
+@click.command("sweep-jobs")
+@with_appcontext
+def sweep_command() -> None:
+    """Mark jobs whose worker died as failed (also done at every worker start)."""
+    from . import sweep_stale
+
+    click.echo(f"marked {sweep_stale()} stale jobs as failed")
