@@ -14,7 +14,6 @@ peak memory (each import runs in its own process, measured by getrusage).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource

@@ -8,7 +8,6 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 
-import pytest
 
 import hypothesis  # noqa: F401 - a dev dependency: never skipped
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, cast, func, literal, or_, select, text, true
+from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, cast, func, literal, or_, select, true
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
 from ..hud import SPEC, HudColumn, HudFile, codelists, elements, formats, fy2024, snake_name
 from ..models import HUD_MODELS, CustomDataElementDefinition, CustomDataElementValue, DataSource
-from .checks import ERROR, IssueLog
+from .checks import IssueLog
 from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
 from .values import PARSERS, BadValue
 

@@ -14,5 +14,5 @@ from .hud import MODELS as HUD_MODELS
 
 __all__ = [
     "Account", "CustomDataElementDefinition", "CustomDataElementValue", "DataSource",
-    "ImportIssue", "ImportRun", "Job", "HUD_MODELS",
+    "ImportIssue", "ImportRun", "Job", "HUD_MODELS", "Definition", "DefinitionVersion",
 ] + [m.__name__ for m in HUD_MODELS.values()]
