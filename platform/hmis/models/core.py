@@ -44,6 +44,7 @@ class Account(db.Model):
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     created_dt: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_sign_in_dt: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until_dt: Mapped[datetime | None] = mapped_column(DateTime)  #: after repeated failures
 
 
 class Job(db.Model):
