@@ -41,13 +41,14 @@ def db_upgrade(revision: str) -> None:
 
 def _register() -> None:
     from .definitions.cli import definitions_group
+    from .identity.cli import duplicates_group
     from .interchange.cli import export_command, import_command, purge_command
     from .jobs.worker import sweep_command, worker_command
     from .setup import account_command, start_command
     from .synth.cli import synth_command
 
     commands = (import_command, export_command, purge_command, worker_command, sweep_command, start_command,
-                account_command, synth_command, definitions_group)
+                account_command, synth_command, definitions_group, duplicates_group)
     for command in commands:
         cli.add_command(command)
 
