@@ -156,6 +156,19 @@ def signed_in(client, make_account):
     return client
 
 
+@pytest.fixture
+def cli_runner(tmp_path, sqlite_template, monkeypatch):
+    """A click runner for ``hmis ...`` commands, on a migrated SQLite copy, with no Redis."""
+    from click.testing import CliRunner
+
+    db_path = tmp_path / "cli.sqlite3"
+    shutil.copy(sqlite_template, db_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
+    monkeypatch.setenv("HMIS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    return CliRunner()
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     try:

@@ -2,7 +2,6 @@
 import zipfile
 
 import pytest
-from click.testing import CliRunner
 
 from hmis.cli import cli
 
@@ -10,15 +9,8 @@ from .interchange.builders import write_export
 
 
 @pytest.fixture
-def runner(tmp_path, sqlite_template, monkeypatch):
-    import shutil
-
-    db_path = tmp_path / "cli.sqlite3"
-    shutil.copy(sqlite_template, db_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
-    monkeypatch.setenv("HMIS_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    return CliRunner()
+def runner(cli_runner):
+    return cli_runner
 
 
 def test_import_then_export(runner, tmp_path):

@@ -1,8 +1,6 @@
 """``hmis definitions validate | sync | diff``."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from click.testing import CliRunner
 
@@ -12,13 +10,8 @@ from .conftest import report
 
 
 @pytest.fixture
-def runner(tmp_path, sqlite_template, monkeypatch):
-    db_path = tmp_path / "cli.sqlite3"
-    shutil.copy(sqlite_template, db_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
-    monkeypatch.setenv("HMIS_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    return CliRunner()
+def runner(cli_runner):
+    return cli_runner
 
 
 @pytest.fixture
