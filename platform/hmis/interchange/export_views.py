@@ -17,6 +17,7 @@ from wtforms import BooleanField, DateField, SelectMultipleField, StringField, S
 from wtforms.validators import Optional, Regexp
 
 from .. import jobs
+from ..access import audit
 from ..extensions import db
 from ..models import Project
 from ..models.core import Account, Job
@@ -135,6 +136,8 @@ def index():
                            end.isoformat() if end else None, project_ids, hashed, source_id,
                            kind=KIND, title=_describe(start, end, project_ids, hashed, source_id),
                            account_id=account_id, retry=False)
+        audit.record("export.request", subject_type="job", subject_id=started.id, commit=True, details={
+            "start": start, "end": end, "projects": project_ids, "hashed": hashed, "source_id": source_id})
         flash("The export has started. This page updates by itself.", "success")
         return redirect(url_for("exports.job", job_id=started.id))
 
@@ -170,4 +173,5 @@ def download(job_id: str):
     if path is None:
         abort(404)
     filename = str(result.get("filename") or "hmis-csv.zip")
+    audit.record("export.download", subject_type="job", subject_id=job.id, details={"filename": filename}, commit=True)
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=filename, max_age=0)

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from wtforms import SubmitField
 
 from .. import jobs
+from ..access import audit
 from ..extensions import db
 from ..models.core import Account, ImportIssue, ImportRun, Job
 from ..web.auth import current_account
@@ -172,6 +173,7 @@ def _store_upload(storage, filename: str) -> ImportRun | None:
                        title=f"Check {filename}", account_id=account.id if account else None)
     run = db.session.get(ImportRun, run.id)
     run.job_id = job.id
+    audit.record("import.upload", subject_type="import_run", subject_id=run.id, details={"filename": filename})
     db.session.commit()
     flash(f"{filename} was uploaded. The checks are running; this page updates by itself.", "success")
     return run
@@ -297,6 +299,7 @@ def confirm(id: int):
                        account_id=account.id if account else None)
     run = db.session.get(ImportRun, id)
     run.job_id = job.id
+    audit.record("import.confirm", subject_type="import_run", subject_id=run.id, details={"filename": run.filename})
     db.session.commit()
     flash("The import has started. This page updates by itself.", "success")
     return redirect(url_for("interchange.run", id=run.id))
@@ -307,6 +310,7 @@ def issues_csv(id: int):
     run = db.get_or_404(ImportRun, id)
     stem = Path(run.filename).stem or "import"
     safe_stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)[:80]
+    audit.record("import.issues_download", subject_type="import_run", subject_id=run.id, commit=True)
     return Response(
         stream_with_context(services.issues_csv(run.id)),
         mimetype="text/csv",

@@ -8,11 +8,12 @@ from .core import (
     ImportRun,
     Job,
 )
+from .audit import AuditEvent
 from .definitions import Definition, DefinitionVersion
 from .hud import *  # noqa: F403 - the 24 generated HUD record types
 from .hud import MODELS as HUD_MODELS
 
 __all__ = [
     "Account", "CustomDataElementDefinition", "CustomDataElementValue", "DataSource",
-    "ImportIssue", "ImportRun", "Job", "HUD_MODELS", "Definition", "DefinitionVersion",
+    "ImportIssue", "ImportRun", "Job", "HUD_MODELS", "Definition", "DefinitionVersion", "AuditEvent",
 ] + [m.__name__ for m in HUD_MODELS.values()]

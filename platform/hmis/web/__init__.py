@@ -25,6 +25,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(exports_bp)
 
+    from ..access.audit_views import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
+
     @app.after_request
     def security_headers(response):
         # Only our own scripts and styles: the pages work offline and nothing inline runs.

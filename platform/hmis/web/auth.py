@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from ..access import audit
 from ..access.accounts import authenticate
 from ..extensions import db
 from ..models.core import Account
@@ -124,6 +125,7 @@ def sign_in():
     error = None
     if form.validate_on_submit():
         account = authenticate(form.email.data, form.password.data)
+        audit.record_sign_in(account, form.email.data)
         db.session.commit()  # keep the failure count or the sign-in time either way
         if account is not None:
             session.clear()  # a fresh session, so nothing set before sign-in carries over
@@ -142,6 +144,8 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_account() is not None:
+        audit.record("sign_out", commit=True)
     session.clear()
     g.current_account = None
     flash("You are signed out.", "info")

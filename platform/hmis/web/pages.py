@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import Select, and_, exists, func, or_, select
 
+from ..access import audit
 from ..extensions import db
 from ..models import (
     Client,
@@ -352,5 +353,6 @@ def client(id: int):
         .order_by(Enrollment.entry_date.desc(), Enrollment.id.desc())
     ).all()
     races = [label for column, label in RACE_FIELDS if getattr(person, column) == 1]
+    audit.record("client.view", subject_type="client", subject_id=person.id, commit=True)
     return render_template("pages/client.html", person=person, source=source, enrollments=enrollments,
                            races=races)
