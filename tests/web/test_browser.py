@@ -7,7 +7,6 @@ Set HMIS_SCREENSHOTS=/some/dir to also save phone- and desktop-width screenshots
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,44 +15,20 @@ from hmis.access.accounts import create_account
 from hmis.extensions import db
 
 from . import factories
+from .conftest import serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-HTMX = Path(__file__).resolve().parents[2] / "platform" / "hmis" / "web" / "static" / "vendor" / "htmx.min.js"
-
-
 @pytest.fixture
 def live_server(sqlite_app):
-    from werkzeug.serving import make_server
-
-    if not HTMX.exists():
-        pytest.fail(f"{HTMX} is missing: run `npm ci && python scripts/vendor_assets.py`")
     create_account("staff@example.org", "Sam Staff", "correct horse battery", "hmis_lead")
     factories.small_world()
     for n in range(30):  # enough clients for a second page
         factories.client(db.session.get(factories.DataSource, 1), f"Z{n}", f"Person{n}", "Zimmerman")
     db.session.commit()
     sqlite_app.config["PAGE_SIZE"] = 20
-    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with serving(sqlite_app) as base:
+        yield base
 
 
 def _watch(page, problems: list[str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,8 @@ from hmis.extensions import db
 from hmis.models import Client, Enrollment, Exit, ImportRun
 
 from ..interchange.builders import base_records, write_export
-from .test_browser import HTMX, _sign_in, _watch, browser  # noqa: F401 - browser is a fixture
+from .conftest import serving
+from .test_browser import _sign_in, _watch
 
 pytestmark = pytest.mark.browser
 
@@ -31,19 +31,11 @@ NOT_A_ZIP = "Only .zip files can be uploaded"
 @pytest.fixture
 def import_server(sqlite_app):
     """A live server on an empty database with one HMIS lead; jobs run inline in the request."""
-    from werkzeug.serving import make_server
-
-    if not HTMX.exists():
-        pytest.fail(f"{HTMX} is missing: run `npm ci && python scripts/vendor_assets.py`")
     assert not sqlite_app.config["REDIS_URL"]
     create_account("staff@example.org", "Sam Staff", "correct horse battery", "hmis_lead")
     db.session.commit()
-    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(sqlite_app) as base:
+        yield base
 
 
 def _count(model) -> int:
