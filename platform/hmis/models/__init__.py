@@ -12,6 +12,7 @@ from .audit import AuditEvent
 from .definitions import Definition, DefinitionVersion
 from .hud import *  # noqa: F403 - the 24 generated HUD record types
 from .hud import MODELS as HUD_MODELS
+from . import privacy, identity, forms, workflows, reports, records  # noqa: F401 - register their tables
 
 __all__ = [
     "Account", "CustomDataElementDefinition", "CustomDataElementValue", "DataSource",

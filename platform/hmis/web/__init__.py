@@ -1,9 +1,20 @@
 """The browser: blueprints, layout, static assets and security headers."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
 
 from flask import Flask
+
+#: Rooms' view modules, each exposing ``bp`` (or ``blueprints``, a list). A room not
+#: built yet has no module and is skipped; a module that exists but fails to import fails.
+ROOM_VIEWS = (
+    "hmis.interchange.views", "hmis.interchange.export_views", "hmis.access.audit_views",
+    "hmis.access.admin_views", "hmis.access.consent_views",
+    "hmis.definitions.views", "hmis.forms.views", "hmis.records.views",
+    "hmis.workflows.views", "hmis.reports.views", "hmis.identity.views",
+)
 
 
 def init_app(app: Flask) -> None:
@@ -17,17 +28,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(jobs_views.bp)
 
-    from ..interchange.views import bp as interchange_bp
+    for name in ROOM_VIEWS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        for blueprint in getattr(module, "blueprints", None) or [module.bp]:
+            app.register_blueprint(blueprint)
 
-    app.register_blueprint(interchange_bp)
+    from .nav import entries_for
 
-    from ..interchange.export_views import bp as exports_bp
-
-    app.register_blueprint(exports_bp)
-
-    from ..access.audit_views import bp as audit_bp
-
-    app.register_blueprint(audit_bp)
+    app.jinja_env.globals["nav_entries"] = entries_for
 
     @app.after_request
     def security_headers(response):

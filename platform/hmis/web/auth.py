@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     Flask,
     flash,
     g,
@@ -188,6 +189,11 @@ def _forbidden(error):
                            message="Your account does not have access to this page."), 403
 
 
+def _permission_denied(error):
+    """A service operation refused the actor: say why, as a 403 (a fragment for htmx)."""
+    return render_template("error.html", title="Not allowed", message=str(error)), 403
+
+
 def init_app(app: Flask) -> None:
     """Protect every endpoint by default and expose ``current_account`` to templates."""
     # A working day rather than Flask's 31 days, unless configured; each request
@@ -200,6 +206,28 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(404, _not_found)
     app.register_error_handler(403, _forbidden)
 
+    from ..access.operations import PermissionDenied
+    from ..access.permissions import role_has
+
+    app.register_error_handler(PermissionDenied, _permission_denied)
+
     @app.context_processor
     def inject_account() -> dict[str, Any]:
-        return {"current_account": current_account()}
+        account = current_account()
+        return {"current_account": account,
+                "can": lambda permission: account is not None and role_has(account.role, permission)}
+
+
+def current_actor():
+    """The signed-in account as the service layer's :class:`~hmis.access.operations.Actor`.
+
+    Organizations come from the account's memberships once the privacy room defines
+    them (``Account.organization_ids``); until then an account belongs to none.
+    """
+    from ..access.operations import Actor
+
+    account = current_account()
+    if account is None:
+        abort(401)
+    orgs = frozenset(getattr(account, "organization_ids", None) or ())
+    return Actor(account_id=account.id, role=account.role, organization_ids=orgs, name=account.name)

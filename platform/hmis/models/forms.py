@@ -1,0 +1,4 @@
+"""Tables of the forms room (see its migration)."""
+from __future__ import annotations
+
+from ..extensions import db  # noqa: F401
