@@ -24,6 +24,7 @@ def prepare(demo: bool) -> str | None:
     from .models import Account, Client
 
     upgrade()
+    install_definitions()
     if not demo:
         return None
     password = None
@@ -40,6 +41,24 @@ def prepare(demo: bool) -> str | None:
             generate(DEMO_CLIENTS, archive, seed=2026)
             import_file(archive, filename="demo data (hmis synth)", source_key="demo")
     return password
+
+
+def install_definitions() -> None:
+    """Publish shipped definitions the database does not have yet; say which files are broken.
+
+    A broken shipped file is reported and skipped (the rest still install), the same
+    rule as ``hmis definitions sync``.
+    """
+    from .definitions.sync import install_shipped
+
+    report = install_shipped()
+    db.session.commit()
+    installed = report.by_status("new")
+    if installed:
+        click.echo(f"installed {len(installed)} shipped definitions")
+    for entry in report.by_status("invalid"):
+        first = entry.problems[0] if entry.problems else None
+        click.echo(f"warning: {entry.path} was not installed: {first.message if first else 'invalid'}", err=True)
 
 
 @click.command("start")

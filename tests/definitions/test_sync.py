@@ -106,3 +106,28 @@ def test_two_files_with_one_id_are_both_refused(app, report_kind, tmp_path):
     assert result.counts["invalid"] == 2
     assert "the report id 'adults' is also used by" in result.entries[0].problems[0].message
     assert _count(Definition) == 0
+
+
+def test_first_start_installs_only_unknown_definitions(app, report_kind, tmp_path):
+    """Starting the app must never replace what an HMIS lead published in the browser."""
+    from hmis.definitions.sync import sync_paths
+
+    folder = _folder(tmp_path)
+    (folder / "edited.yaml").write_text(report("edited"))
+    first = sync_paths([folder], only_new=True)
+    db.session.commit()
+    assert first.counts["new"] == 1
+
+    # The lead publishes a change in the browser; the shipped file still holds the old one.
+    service.publish(service.save_draft("report", "edited", report("edited", filter_="age >= 65")).id)
+    db.session.commit()
+    (folder / "arrived.yaml").write_text(report("arrived"))  # shipped with an upgrade
+
+    second = sync_paths([folder], only_new=True)
+    db.session.commit()
+
+    entries = {entry.path.name: entry for entry in second.entries}
+    assert entries["edited.yaml"].status == "unchanged"
+    assert entries["arrived.yaml"].status == "new"
+    assert service.published("report", "edited").version == 2
+    assert "age >= 65" in service.published("report", "edited").source_text

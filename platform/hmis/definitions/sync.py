@@ -24,7 +24,7 @@ from .files import FileCheck, check_files
 from .problems import DefinitionProblem
 from .service import add_version, get_definition, latest, lock_definition, next_version_number, publish, published
 
-__all__ = ["SyncEntry", "SyncReport", "sync_folder", "sync_paths"]
+__all__ = ["SyncEntry", "SyncReport", "install_shipped", "sync_folder", "sync_paths"]
 
 STATUSES = ("new", "changed", "unchanged", "invalid")
 
@@ -68,12 +68,31 @@ def sync_folder(path: Path | str, kind: str | None = None, *, dry_run: bool = Fa
 
 
 def sync_paths(paths: list[Path], kind: str | None = None, *, dry_run: bool = False,
-               account_id: int | None = None) -> SyncReport:
-    """Sync files and folders. Flushes; the caller commits (nothing is written in a dry run)."""
+               account_id: int | None = None, only_new: bool = False) -> SyncReport:
+    """Sync files and folders. Flushes; the caller commits (nothing is written in a dry run).
+
+    :param only_new: install definitions the database does not know yet and leave every
+        known one alone (reported "unchanged"), so starting the app never replaces what
+        an HMIS lead published in the browser, yet a definition shipped with an upgrade
+        still arrives.
+    """
     report = SyncReport(dry_run=dry_run)
     for checked in check_files(paths, kind):
+        if only_new and checked.ok and get_definition(checked.checked.kind, checked.checked.key) is not None:
+            current = published(checked.checked.kind, checked.checked.key)
+            report.entries.append(SyncEntry(checked.path, checked.checked.kind, checked.checked.key, "unchanged",
+                                            version=current.version if current is not None else None,
+                                            note="already installed; `hmis definitions sync` updates it"))
+            continue
         report.entries.append(_sync_one(checked, dry_run, account_id))
     return report
+
+
+def install_shipped(account_id: int | None = None) -> SyncReport:
+    """Install the shipped folders' definitions that are not in the database yet (first start)."""
+    from .files import shipped_folders
+
+    return sync_paths(shipped_folders(), account_id=account_id, only_new=True)
 
 
 def _sync_one(file: FileCheck, dry_run: bool, account_id: int | None) -> SyncEntry:
