@@ -20,3 +20,15 @@ def test_references_are_foreign_keys():
     enrollment = HUD_MODELS["Enrollment"].__table__
     targets = {fk.target_fullname for fk in enrollment.foreign_keys}
     assert {"client.personal_id", "project.project_id", "data_source.id"} <= targets
+
+
+def test_a_released_savepoint_rolls_back_with_its_transaction(sqlite_app):
+    """SQLite: work in a savepoint that was released must still roll back with the outer
+    transaction (the sqlite3 module alone would have committed it on release)."""
+    from hmis.extensions import db
+    from hmis.models import DataSource
+
+    with db.session.begin_nested():
+        db.session.add(DataSource(key="inside-savepoint", name="x"))
+    db.session.rollback()
+    assert db.session.query(DataSource).filter_by(key="inside-savepoint").count() == 0

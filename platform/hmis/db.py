@@ -39,6 +39,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection, name) -> None:
+    """Open the real transaction before a SAVEPOINT on SQLite.
+
+    The sqlite3 module issues BEGIN only before its first write, so a SAVEPOINT taken
+    before any write *starts* the transaction and its RELEASE commits it: a household
+    intake that failed for its third member would keep the first two members' rows.
+    Beginning here keeps the savepoint nested, as on PostgreSQL. (Reads before the first
+    write still see the newest data, as PostgreSQL's read committed does.)
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
