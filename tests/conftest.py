@@ -77,6 +77,8 @@ def _make_app(url: str, instance: Path, **extra):
     config = {
         "DATABASE_URL": url, "INSTANCE_PATH": str(instance), "TESTING": True,
         "WTF_CSRF_ENABLED": False, "REDIS_URL": "", "SECRET_KEY": "test-secret",
+        # Two-factor sign-in has its own tests (tests/access/test_two_factor.py), which turn it back on.
+        "SKIP_TWO_FACTOR": True,
     }
     config.update(extra)
     return create_app(config)
@@ -136,11 +138,17 @@ def client(app):
 
 @pytest.fixture
 def make_account(app):
-    """Create an account through the service layer: ``make_account(role='hmis_lead')``."""
+    """Create an account through the service layer: ``make_account(role='hmis_lead')``;
+    ``organizations=[org.id, ...]`` makes it staff of those organizations."""
     from hmis.access.accounts import create_account
 
-    def factory(email: str = "staff@example.org", password: str = "correct horse battery", role: str = "hmis_lead"):
+    def factory(email: str = "staff@example.org", password: str = "correct horse battery", role: str = "hmis_lead",
+                organizations=()):
         account = create_account(email, "Test Staff", password, role)
+        if organizations:
+            from hmis.access.memberships import set_organizations
+
+            set_organizations(account, organizations)
         db.session.commit()
         return account
 

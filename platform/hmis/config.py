@@ -53,6 +53,21 @@ def parse_redis_url(text: str) -> str:
     return url
 
 
+def parse_fernet_key(text: str) -> str:
+    import base64
+    import binascii
+
+    key = text.strip()
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("expected a Fernet key: 32 bytes in url-safe base64 "
+                         "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
+    return key
+
+
 def parse_path(text: str) -> str:
     return str(Path(text).expanduser().resolve())
 
@@ -95,7 +110,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEMO_DATA", "HMIS_DEMO_DATA", parse_bool, False,
             "Load synthetic demo data and a demo sign-in on first start."),
     Setting("PRODUCTION", "HMIS_PRODUCTION", parse_bool, False,
-            "Refuse to start without an explicit SECRET_KEY and DATABASE_URL."),
+            "Refuse to start without an explicit SECRET_KEY, DATABASE_URL and ENCRYPTION_KEY; cookies are Secure."),
+    Setting("ENCRYPTION_KEY", "HMIS_ENCRYPTION_KEY", parse_fernet_key, None,
+            "Fernet key that encrypts sensitive fields at rest (SSN, two-factor secrets) and keys their "
+            "search hashes. Required in production; derived from SECRET_KEY otherwise (so changing "
+            "SECRET_KEY then makes them unreadable)."),
+    Setting("IDLE_TIMEOUT_MINUTES", "HMIS_IDLE_TIMEOUT_MINUTES", parse_int, 30,
+            "Minutes without a request after which a signed-in session ends (0: never)."),
+    Setting("SKIP_TWO_FACTOR", "HMIS_SKIP_TWO_FACTOR", parse_bool, False,
+            "Let roles that require two-factor sign-in skip it (tests and local trials only; refused "
+            "with HMIS_PRODUCTION)."),
+    Setting("SECURE_COOKIES", "HMIS_SECURE_COOKIES", parse_bool, None,
+            "Send the session cookie only over HTTPS (default: on with HMIS_PRODUCTION, off otherwise)."),
+    Setting("SIGN_IN_LIMIT_PER_IP", "HMIS_SIGN_IN_LIMIT_PER_IP", parse_int, 30,
+            "Sign-in attempts one IP address may make per window (shared by every web process)."),
+    Setting("SIGN_IN_LIMIT_PER_EMAIL", "HMIS_SIGN_IN_LIMIT_PER_EMAIL", parse_int, 10,
+            "Sign-in attempts for one email address per window."),
+    Setting("SIGN_IN_LIMIT_WINDOW_SECONDS", "HMIS_SIGN_IN_LIMIT_WINDOW_SECONDS", parse_int, 600,
+            "Length of the sign-in rate-limit window, in seconds."),
 )
 
 
@@ -126,13 +158,30 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     values["INSTANCE_PATH"] = str(instance)
     if values["PRODUCTION"] and not (values["SECRET_KEY"] and values["DATABASE_URL"]):
         raise SettingsError("HMIS_PRODUCTION is set: SECRET_KEY and DATABASE_URL must be given explicitly.")
+    if values["PRODUCTION"] and not values["ENCRYPTION_KEY"]:
+        raise SettingsError("HMIS_PRODUCTION is set: HMIS_ENCRYPTION_KEY must be given explicitly.")
+    if values["PRODUCTION"] and values["SKIP_TWO_FACTOR"]:
+        raise SettingsError("HMIS_SKIP_TWO_FACTOR cannot be used with HMIS_PRODUCTION: admin roles need two-factor sign-in.")
+    if values["SECURE_COOKIES"] is None:
+        values["SECURE_COOKIES"] = bool(values["PRODUCTION"])
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'hmis.sqlite3'}"
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = _instance_secret(instance)
+    if not values["ENCRYPTION_KEY"]:
+        values["ENCRYPTION_KEY"] = _derived_key(values["SECRET_KEY"])
     for key, value in overrides.items():
         values.setdefault(key, value)  # pass Flask's own keys (TESTING, ...) through
     return values
+
+
+def _derived_key(secret: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for installations that did not set one."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"hmis-encryption-key:" + secret.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models.core import Account, utcnow
+from .passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH  # noqa: F401 - kept for callers
+from .passwords import problems as password_problems
 
 _hasher = PasswordHasher()
 
-MIN_PASSWORD_LENGTH = 10
 ROLES = ("system_admin", "hmis_lead", "agency_admin", "case_manager", "intake", "analyst", "auditor")
 
 
@@ -27,15 +28,16 @@ def hash_password(password: str) -> str:
 def create_account(email: str, name: str, password: str, role: str = "case_manager") -> Account:
     """Add an account (flushed, not committed: the caller owns the transaction).
 
-    :raise AccountError: for a taken email, an unknown role or a short password.
+    :raise AccountError: for a taken email, an unknown role or a password the policy refuses.
     """
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise AccountError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    refused = password_problems(password, email=email, name=name)
+    if refused:
+        raise AccountError(" ".join(refused))
     if db.session.scalar(select(Account.id).where(func.lower(Account.email) == email)):
         raise AccountError(f"an account for {email} already exists")
     account = Account(email=email, name=name.strip() or email, password_hash=hash_password(password), role=role)

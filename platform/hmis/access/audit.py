@@ -33,6 +33,10 @@ ACTIONS = (
     "record.create", "record.update", "record.delete",
     "import.upload", "import.confirm", "import.issues_download",
     "export.request", "export.download", "audit.export",
+    "sign_in_limited", "report.run", "report.drilldown", "client.merge",
+    "consent.view", "consent.record", "consent.revoke", "client.restrict",
+    "account.invite", "account.assign", "account.deactivate", "account.reactivate", "account.reset",
+    "account.reset_two_factor", "account.password_set",
 )
 
 MAX_USER_AGENT = 300

@@ -19,8 +19,11 @@ bp = Blueprint("audit", __name__, template_folder=TEMPLATES)
 
 @bp.before_request
 def _require_audit_role():
+    # The permission in admin/roles.yaml decides (one source of truth with the nav).
+    from .permissions import role_has
+
     account = current_account()
-    if account is None or account.role not in audit.AUDIT_ROLES:
+    if account is None or not role_has(account.role, "audit.view"):
         abort(403)
 
 

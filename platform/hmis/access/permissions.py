@@ -57,3 +57,21 @@ def all_permissions() -> set[str]:
 
 def is_known_permission(permission: str) -> bool:
     return permission in all_permissions()
+
+
+def two_factor_required(role: str) -> bool:
+    """The role signs in with a TOTP code as well as a password (``two_factor_required``)."""
+    return bool((roles().get(role) or {}).get("two_factor_required"))
+
+
+def agency_assignable_roles() -> tuple[str, ...]:
+    """Roles an agency administrator may give to their agency's staff."""
+    data = _load_document(os.environ.get("HMIS_ROLES_FILE") or str(SHIPPED))
+    listed = data.get("agency_assignable_roles") or ("case_manager", "intake")
+    return tuple(r for r in listed if r in roles())
+
+
+@functools.lru_cache(maxsize=None)
+def _load_document(path: str) -> dict[str, Any]:
+    _load(path)  # the same checks, and the same message for a broken file
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}

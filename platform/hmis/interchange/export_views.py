@@ -21,7 +21,8 @@ from ..access import audit
 from ..extensions import db
 from ..models import Project
 from ..models.core import Account, Job
-from ..web.auth import current_account
+from ..access.policy import may_open_export
+from ..web.auth import current_account, current_actor
 from . import services
 
 TEMPLATES = str(Path(__file__).resolve().parents[1] / "web" / "templates")
@@ -93,7 +94,19 @@ def _export_job(job_id: str) -> Job:
     job = db.session.get(Job, job_id)
     if job is None or job.kind != KIND:
         abort(404)
+    # Privacy room: an export holds its requester's view of the data; only they (or a
+    # full-access role) may open it.
+    if not may_open_export(current_actor(), job.account_id):
+        abort(404)
     return job
+
+
+@bp.before_request
+def _require_export_permission():
+    """Privacy room: exports need the ``exports.run`` permission (admin/roles.yaml)."""
+    from ..access.operations import require
+
+    require(current_actor(), "exports.run", operation_name="exports")
 
 
 def _result(job: Job) -> dict:
@@ -141,7 +154,11 @@ def index():
         flash("The export has started. This page updates by itself.", "success")
         return redirect(url_for("exports.job", job_id=started.id))
 
-    page = db.paginate(select(Job).where(Job.kind == KIND).order_by(Job.created_dt.desc(), Job.id.desc()),
+    listed = select(Job).where(Job.kind == KIND)
+    actor = current_actor()
+    if not may_open_export(actor, None):  # privacy room: others' exports are not listed
+        listed = listed.where(Job.account_id == actor.account_id)
+    page = db.paginate(listed.order_by(Job.created_dt.desc(), Job.id.desc()),
                        per_page=current_app.config.get("PAGE_SIZE", 50), error_out=False)
     account_ids = {job.account_id for job in page.items if job.account_id}
     names = dict(db.session.execute(select(Account.id, Account.name).where(Account.id.in_(account_ids))).all()) \

@@ -60,6 +60,9 @@ class ExportOptions:
     data_source_ids: Sequence[int] = ()
     source_name: str = SOFTWARE_NAME
     source_id: str | None = None  #: the CoC code, for Export.SourceID
+    #: Only enrollments meeting this SQL condition (and their clients' records): the
+    #: privacy policy's scope for whoever asked (hmis.access.policy); None exports all.
+    enrollment_condition: Any = None
 
     def check(self) -> None:
         if (self.start is None) != (self.end is None):
@@ -110,6 +113,8 @@ class Exporter:
         query = select(enrollment.c.data_source_id, enrollment.c.enrollment_id).where(*self._alive(enrollment))
         if self.options.project_ids:
             query = query.where(enrollment.c.project_id.in_(self.options.project_ids))
+        if self.options.enrollment_condition is not None:
+            query = query.where(self.options.enrollment_condition)
         if self.options.start:
             exited_before = select(exit_.c.id).where(
                 exit_.c.data_source_id == enrollment.c.data_source_id,
@@ -143,7 +148,8 @@ class Exporter:
         query = select(*columns).where(*self._alive(table))
         name = hud_file.name
 
-        filtered = bool(self.options.start or self.options.project_ids)
+        filtered = bool(self.options.start or self.options.project_ids
+                        or self.options.enrollment_condition is not None)
         if name == "Export":
             return None
         if not filtered:

@@ -1,9 +1,16 @@
-"""HUD's hashed-PII variant of the HMIS CSV (Export.HashStatus 4, SHA-256).
+"""HUD's hashed-PII variant of the HMIS CSV (Export.HashStatus 4, "SHA-256 (RHY)").
 
-Names are reduced to their Soundex code and then hashed, so that matching on the
-hashes still tolerates spelling variants; the SSN is hashed whole with its last
-four digits appended in the clear, which HUD's matching relies on.
-(Verify against HUD's CSV specification before certifying an export.)
+HUD's CSV specification names only the algorithm (HashStatus 4 = SHA-256, the RHY
+convention); the field rules below are the ones the open implementations that
+exchange hashed files with HUD's tools apply (checked against Green River's
+hmis-warehouse exporter, which is tested against HUD Data Lab kits):
+
+* FirstName, MiddleName, LastName: the American Soundex code of the name (upper
+  case, a letter and three digits), then its SHA-256 as 64 lower-case hex digits,
+  so matching on hashes still tolerates spelling variants. NameSuffix stays as is.
+* SSN: left-padded with ``x`` to nine characters; its last four characters in the
+  clear, *followed by* the SHA-256 of the padded value (68 characters in all).
+  The clear last four is what HUD's matching on partial SSNs relies on.
 """
 from __future__ import annotations
 
@@ -43,13 +50,13 @@ def hash_name(name: str | None) -> str | None:
 def hash_ssn(ssn: str | None) -> str | None:
     if not ssn:
         return ssn
-    return sha256(ssn) + ssn[-4:]
+    padded = ssn.rjust(9, "x")
+    return padded[-4:] + sha256(padded)
 
 
 HASHED_COLUMNS = {
     ("Client", "FirstName"): hash_name,
     ("Client", "MiddleName"): hash_name,
     ("Client", "LastName"): hash_name,
-    ("Client", "NameSuffix"): hash_name,
     ("Client", "SSN"): hash_ssn,
 }

@@ -228,8 +228,11 @@ def create_export(account_id: int | None, start, end, project_ids=(), hashed: bo
 
     ``start`` and ``end`` are dates or ISO strings (jobs pass plain values), both or neither.
     """
+    from ..access.policy import actor_for_account, export_enrollment_condition
     from .exporter import export_csv
 
+    # The privacy policy: an export holds only the records its requester may see.
+    visible = export_enrollment_condition(actor_for_account(account_id))
     start, end = _as_date(start), _as_date(end)
     project_ids = sorted({str(p) for p in project_ids or ()})
     source_id = (source_id or "").strip().upper() or None
@@ -237,7 +240,7 @@ def create_export(account_id: int | None, start, end, project_ids=(), hashed: bo
     set_progress(job_id, 5, "Writing the 24 files")
     try:
         result = export_csv(out, start=start, end=end, project_ids=project_ids, hashed=bool(hashed),
-                            source_id=source_id)
+                            source_id=source_id, enrollment_condition=visible)
     except BaseException:
         out.unlink(missing_ok=True)
         out.with_name(out.name + ".partial").unlink(missing_ok=True)

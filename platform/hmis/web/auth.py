@@ -9,6 +9,7 @@ other session at its next request.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     Flask,
     flash,
     g,
@@ -29,10 +31,10 @@ from flask import (
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from ..access import audit
+from ..access import audit, ratelimit, totp
 from ..access.accounts import authenticate
 from ..extensions import db
 from ..models.core import Account
@@ -41,6 +43,12 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 #: The one message for every failed sign-in, so it never tells which part was wrong.
 SIGN_IN_FAILED = "Email or password is not right."
+
+TOO_MANY = "Too many sign-in attempts. Wait a few minutes, then try again."
+#: Seconds between a right password and its two-factor code before signing in starts over.
+PENDING_SECONDS = 300
+#: Two-factor codes one account may try per rate-limit window.
+TWO_FACTOR_ATTEMPTS = 10
 
 #: Endpoints reachable without signing in (besides every ``auth.*`` endpoint).
 PUBLIC_ENDPOINTS = frozenset({"static"})
@@ -124,23 +132,141 @@ def sign_in():
         return redirect(next_url or url_for("pages.home"))
     form = SignInForm()
     error = None
+    status = 200
     if form.validate_on_submit():
-        account = authenticate(form.email.data, form.password.data)
-        audit.record_sign_in(account, form.email.data)
-        db.session.commit()  # keep the failure count or the sign-in time either way
-        if account is not None:
-            session.clear()  # a fresh session, so nothing set before sign-in carries over
-            session["account_id"] = account.id
-            session["session_version"] = session_version(account)
-            session.permanent = True
-            g.current_account = account
-            return redirect(next_url or url_for("pages.home"))
-        error = SIGN_IN_FAILED
+        if not ratelimit.sign_in_allowed(request.remote_addr, form.email.data, current_app.config):
+            audit.record("sign_in_limited", email=form.email.data.strip().lower()[:320] or None,
+                         details={"email": form.email.data.strip().lower()[:320]})
+            db.session.commit()
+            error, status = TOO_MANY, 429
+        else:
+            account = authenticate(form.email.data, form.password.data)
+            if account is not None and totp.required(account):
+                db.session.commit()  # the password was right: keep the reset failure count
+                return _start_two_factor(account, next_url)
+            audit.record_sign_in(account, form.email.data)
+            db.session.commit()  # keep the failure count or the sign-in time either way
+            if account is not None:
+                return _complete_sign_in(account, next_url)
+            error, status = SIGN_IN_FAILED, 401
     elif request.method == "POST":
         error = "This page was open too long. Please sign in again." if form.errors.get("csrf_token") \
             else SIGN_IN_FAILED
-    status = 401 if error else 200
+        status = 401
     return render_template("auth/sign_in.html", form=form, error=error, next_url=next_url), status
+
+
+def _complete_sign_in(account: Account, next_url: str | None) -> Response:
+    session.clear()  # a fresh session, so nothing set before sign-in carries over
+    session["account_id"] = account.id
+    session["session_version"] = session_version(account)
+    session["seen"] = int(time.time())
+    session.permanent = True
+    g.current_account = account
+    return redirect(next_url or url_for("pages.home"))
+
+
+def _start_two_factor(account: Account, next_url: str | None) -> Response:
+    session.clear()
+    session["pending_account_id"] = account.id
+    session["pending_version"] = session_version(account)
+    session["pending_since"] = int(time.time())
+    if next_url:
+        session["pending_next"] = next_url
+    return redirect(url_for("auth.two_factor"))
+
+
+def _pending_account() -> Account | None:
+    """The account that gave the right password and now owes a code (for at most PENDING_SECONDS)."""
+    account_id = session.get("pending_account_id")
+    since = session.get("pending_since")
+    if not isinstance(account_id, int) or not isinstance(since, int) or time.time() - since > PENDING_SECONDS:
+        return None
+    account = db.session.get(Account, account_id)
+    if account is None or not account.is_active or session.get("pending_version") != session_version(account):
+        return None
+    return account
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Six-digit code from your authenticator app", validators=[InputRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                                  "spellcheck": "false"})
+    submit = SubmitField("Continue")
+
+
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"])
+def two_factor():
+    """Second step of signing in: enrol an authenticator app (first time) or give a code."""
+    account = _pending_account()
+    if account is None:
+        session.clear()
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    error = None
+    status = 200
+    enrolling = not totp.enrolled(account)
+    secret = None
+    if enrolling:
+        secret = totp.pending_secret(account) or totp.start_enrolment(account)
+        db.session.commit()
+    if form.validate_on_submit():
+        if not ratelimit.hit(f"two_factor:account:{account.id}", TWO_FACTOR_ATTEMPTS,
+                             current_app.config.get("SIGN_IN_LIMIT_WINDOW_SECONDS", 600)):
+            db.session.commit()
+            error, status = TOO_MANY, 429
+        elif totp.verify(account, form.code.data):
+            audit.record("sign_in", subject_type="account", subject_id=account.id, account=account,
+                         details={"two_factor": "enrolled" if enrolling else "code"})
+            db.session.commit()
+            return _complete_sign_in(account, session.get("pending_next"))
+        else:
+            audit.record("sign_in_failed", email=account.email, details={"email": account.email,
+                                                                         "stage": "two_factor"})
+            db.session.commit()
+            error, status = "That code is not right. Codes change every 30 seconds; try the current one.", 401
+    uri = totp.provisioning_uri(account, secret) if secret else None
+    return render_template("auth/two_factor.html", form=form, error=error, enrolling=enrolling, secret=secret,
+                           uri=uri), status
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[InputRequired(), Length(max=1024)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("New password again", validators=[InputRequired(), Length(max=1024)],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Set password")
+
+
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """The page an invitation or reset link opens: choose a password."""
+    from ..access import admin
+    from ..access.accounts import AccountError
+
+    account = admin.token_account(token)
+    if account is None:
+        return render_template("error.html", title="Link expired",
+                               message="This link has expired or was already used. "
+                                       "Ask your administrator for a new one."), 404
+    form = SetPasswordForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            errors.append("The two passwords are not the same.")
+        else:
+            try:
+                admin.use_token(token, form.password.data)
+            except AccountError as exc:
+                errors.append(str(exc))
+            else:
+                db.session.commit()
+                session.clear()
+                flash("Your password is set. Sign in with it now.", "success")
+                return redirect(url_for("auth.sign_in"))
+    return render_template("auth/set_password.html", form=form, errors=errors, account=account,
+                           token=token), (400 if errors else 200)
 
 
 @bp.post("/sign-out")
@@ -157,11 +283,42 @@ def _require_sign_in() -> Response | None:
     # Forget any account cached by an earlier request sharing this app context
     # (tests and CLI code push one app context around many requests).
     g.pop("current_account", None)
+    g.pop("current_actor", None)
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("auth."):
         return None
-    if current_account() is None:
+    account = current_account()
+    if account is None:
         return _to_sign_in()
+    idle_minutes = current_app.config.get("IDLE_TIMEOUT_MINUTES") or 0
+    now = int(time.time())
+    seen = session.get("seen")
+    if idle_minutes and isinstance(seen, int) and now - seen > idle_minutes * 60:
+        audit.record("sign_out", subject_type="account", subject_id=account.id, account=account,
+                     details={"reason": "idle", "minutes": idle_minutes}, commit=True)
+        session.clear()
+        g.current_account = None
+        flash(f"You were signed out after {idle_minutes} minutes without activity.", "info")
+        return _to_sign_in()
+    session["seen"] = now
+    return None
+
+
+def _refuse_nul() -> Response | tuple[str, int] | None:
+    """Refuse a NUL character in any query or form value, naming the field.
+
+    No text the product stores may hold one (PostgreSQL refuses it outright, SQLite
+    would store it and cut it short elsewhere), so it is turned away at the door.
+    """
+    sources = [request.args] + ([request.form] if request.method != "GET" else [])
+    for source in sources:
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                field = name.replace("\x00", "")[:60] or "(unnamed)"
+                message = f"The field {field!r} contains a NUL character, which cannot be stored. Remove it and try again."
+                if request.headers.get("HX-Request"):
+                    return render_template("_flash_error.html", message=message), 400
+                return render_template("error.html", title="Please check your input", message=message), 400
     return None
 
 
@@ -200,6 +357,12 @@ def init_app(app: Flask) -> None:
     # extends it (SESSION_REFRESH_EACH_REQUEST).
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    # Cookies: never readable by scripts, not sent on cross-site requests, and only over
+    # HTTPS when SECURE_COOKIES is on (the default in production).
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES"))
+    app.before_request(_refuse_nul)
     app.before_request(_require_sign_in)
     app.after_request(_no_store)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -221,13 +384,16 @@ def init_app(app: Flask) -> None:
 def current_actor():
     """The signed-in account as the service layer's :class:`~hmis.access.operations.Actor`.
 
-    Organizations come from the account's memberships once the privacy room defines
-    them (``Account.organization_ids``); until then an account belongs to none.
+    Its organizations are the account's memberships (``account_organization``),
+    read once per request.
     """
+    from ..access.memberships import organization_ids
     from ..access.operations import Actor
 
     account = current_account()
     if account is None:
         abort(401)
-    orgs = frozenset(getattr(account, "organization_ids", None) or ())
-    return Actor(account_id=account.id, role=account.role, organization_ids=orgs, name=account.name)
+    if g.get("current_actor") is None or g.current_actor.account_id != account.id:
+        g.current_actor = Actor(account_id=account.id, role=account.role,
+                                organization_ids=organization_ids(account.id), name=account.name)
+    return g.current_actor

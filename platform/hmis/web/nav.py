@@ -32,7 +32,7 @@ NAV = (
     NavEntry("interchange.index", "Imports", ("interchange",), "imports.run"),
     NavEntry("exports.index", "Exports", ("exports",), "exports.run"),
     NavEntry("definitions.index", "Definitions", ("definitions", "forms"), "definitions.view"),
-    NavEntry("access.accounts", "Users", ("access",), "accounts.manage"),
+    NavEntry("access.accounts", "Users", ("access",), "accounts.manage_agency"),
     NavEntry("audit.index", "Audit", ("audit",), "audit.view"),
 )
 
