@@ -15,6 +15,11 @@ same run,
 and both are scored pairwise against the truth (every pair of records sharing a PersonKey):
 precision, recall, F1, with seconds and comparisons made. The last line says how the
 matcher's time grows with size (near-linear means the ratio tracks the size ratio).
+
+Then (``--merges N``, 0 to skip) a database part: a ``--merge-clients`` synth export is
+imported into a fresh SQLite database, the review queue is filled by ``hmis.identity.review.scan``,
+and the N best pairs are merged one transaction each, then every merge is undone; it prints
+the scan time and the time per merge and per undo.
 """
 from __future__ import annotations
 
@@ -65,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--config", default=None, help="matching settings (default: admin/matching.yaml)")
     parser.add_argument("--workdir", default=None, help="keep the synth exports here (default: a temp dir)")
+    parser.add_argument("--merges", type=int, default=200, help="pairs to merge and undo (0: skip)")
+    parser.add_argument("--merge-clients", type=int, default=5000, help="clients in the merge database")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     config = load_config(args.config).with_threshold(args.threshold)
@@ -88,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             skipped = r["stats"].blocking.skipped_blocks
             if skipped:
                 print(f"{'':>8} {'':>10}  ({skipped} blocks over {config.max_block_size} skipped)")
+        if args.merges:
+            merge_timing(workdir, args.merge_clients, args.merges, args.seed, args.duplicates)
     finally:
         if holder:
             holder.cleanup()
@@ -99,6 +108,60 @@ def main(argv: list[str] | None = None) -> int:
                          f"time, {r['matcher'].comparisons / first['matcher'].comparisons:.2f}x comparisons")
         print(f"near-linearity (vs {first['size']:,}): " + "; ".join(parts))
     return 0
+
+
+def merge_timing(workdir: Path, size: int, merges: int, seed: int, share: float) -> None:
+    """Import synth data into SQLite, scan, merge the best pairs and undo them: seconds each."""
+    from sqlalchemy import select
+
+    from hmis import create_app
+    from hmis.access.operations import system_actor
+    from hmis.db import upgrade
+    from hmis.extensions import db
+    from hmis.identity.errors import IdentityError
+    from hmis.identity.merge import merge_clients, undo_merge
+    from hmis.identity.review import scan
+    from hmis.interchange.importer import import_export
+    from hmis.models.identity import DuplicateCandidate
+
+    out = workdir / f"synth-{size}-s{seed}-d{share:g}.zip"
+    if not out.exists():
+        generate(size, out, seed=seed, duplicate_share=share)
+    database = workdir / f"merge-{size}.sqlite3"
+    database.unlink(missing_ok=True)
+    app = create_app({"DATABASE_URL": f"sqlite:///{database}", "INSTANCE_PATH": str(workdir), "REDIS_URL": ""})
+    actor = system_actor("benchmark")
+    with app.app_context():
+        upgrade()
+        began = time.perf_counter()
+        import_export(out)
+        imported_s = time.perf_counter() - began
+        began = time.perf_counter()
+        summary = scan(actor)
+        db.session.commit()
+        scan_s = time.perf_counter() - began
+        pairs = db.session.execute(select(DuplicateCandidate.client_a_id, DuplicateCandidate.client_b_id)
+                                   .order_by(DuplicateCandidate.score.desc()).limit(merges * 2)).all()
+        done, began = [], time.perf_counter()
+        for a, b in pairs:
+            if len(done) == merges:
+                break
+            try:
+                done.append(merge_clients(actor, a, b).id)
+                db.session.commit()
+            except IdentityError:  # one of the pair was merged away by an earlier merge
+                db.session.rollback()
+        merge_s = time.perf_counter() - began
+        began = time.perf_counter()
+        for merge_id in reversed(done):
+            undo_merge(actor, merge_id)
+            db.session.commit()
+        undo_s = time.perf_counter() - began
+        db.engine.dispose()
+    count = max(1, len(done))
+    print(f"merges: {size:,} clients imported into SQLite in {imported_s:.1f} s; scan {scan_s:.1f} s "
+          f"({summary['pairs']:,} pairs); {len(done)} merges {merge_s:.1f} s ({1000 * merge_s / count:.0f} ms each), "
+          f"undone {undo_s:.1f} s ({1000 * undo_s / count:.0f} ms each)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@
 
 Pure Python over plain records (no database), so it runs the same on rows loaded from
 SQLite or PostgreSQL, or straight from a Client.csv. See README.md.
+
+The database side (imported from its modules, not from here, so this package stays light):
+``review`` (the queue, "not a duplicate"), ``merge`` (merge and undo), ``links``,
+``resolved`` (the resolved person every report counts: ``resolved.person_key``), ``jobs``
+and ``views`` (the Duplicates pages).
 """
 from .config import MatchingConfig, MatchingConfigError, load_config
 from .matching import Candidate, MatchIndex, MatchStats, find_candidates, match_one, score_pair

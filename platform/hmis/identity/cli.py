@@ -53,9 +53,12 @@ def duplicates_group() -> None:
 @click.option("--threshold", type=float, default=None, help="Lowest score kept (default: admin/matching.yaml).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Matching settings file (default: $HMIS_MATCHING_CONFIG or admin/matching.yaml).")
+@click.option("--store", is_flag=True, help="Also replace the open pairs of the browser's review queue.")
 @with_appcontext
-def find_command(out: Path, threshold: float | None, config_path: Path | None) -> None:
-    """Score likely duplicate clients across all data sources and write them to --out."""
+def find_command(out: Path, threshold: float | None, config_path: Path | None, store: bool) -> None:
+    """Score likely duplicate clients across all data sources and write them to --out.
+
+    Pairs already decided (not a duplicate, linked, merged) are left out."""
     from .config import MatchingConfigError, load_config
     from .matching import MatchStats, find_candidates
 
@@ -67,10 +70,20 @@ def find_command(out: Path, threshold: float | None, config_path: Path | None) -
     records = load_client_records()
     loaded = time.perf_counter() - began
     stats = MatchStats()
-    written = write_candidates(find_candidates(records, config, stats), out)
+    from ..access import audit
+    from ..extensions import db
+    from .review import client_id_map, proposable, store_candidates
+
+    found = dict(proposable(find_candidates(records, config, stats), client_id_map()))
+    written = write_candidates(found.values(), out)
+    if store:
+        stored = store_candidates(found)
+        audit.record("duplicates.find", details={"clients": len(records), "pairs": stored, "out": str(out)})
+        db.session.commit()
     took = time.perf_counter() - began
     skipped = stats.blocking.skipped_blocks
     linked = f", {stats.linked:,} of them linked through a third record" if stats.linked else ""
     click.echo(f"{len(records):,} clients, {stats.comparisons:,} comparisons, {written:,} candidate pairs "
                f"(score >= {config.threshold:g}{linked}) written to {out} in {took:.1f} s (loading {loaded:.1f} s)"
-               + (f"; {skipped:,} oversized blocks skipped" if skipped else ""))
+               + (f"; {skipped:,} oversized blocks skipped" if skipped else "")
+               + ("; the review queue was updated" if store else ""))
