@@ -1,0 +1,197 @@
+"""Saving form responses: drafts, submissions, and two people saving the same one.
+
+* A **draft** saves whatever was entered, errors and all (staff are interrupted; losing
+  their work is worse than storing it unfinished). Nothing reaches HUD's tables.
+* **Submitting** with errors raises :class:`FormInvalid` and writes nothing. Valid
+  answers are stored and written to HUD rows by
+  :func:`hmis.records.assessments.apply_submission` in the same transaction.
+* Every save of an existing response names the ``expected_revision`` the person
+  started from; if someone saved in between, :class:`ConcurrentEditError` says who, and
+  nothing is overwritten. The revision check is an ``UPDATE ... WHERE revision = n``,
+  so it holds across web processes on both databases.
+* Submitting the same answers twice (a double click) returns the saved response
+  and writes nothing more.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..access.operations import Actor, operation
+from ..extensions import db
+from ..models.core import utcnow
+from ..models.forms import ONCE_STAGES, FormResponse
+from .context import FormContext
+from .items import CompiledForm
+from .read import Submission, answers_to_json, read
+
+__all__ = ["AlreadySubmitted", "ConcurrentEditError", "FormInvalid", "ResponseNotFound", "open_response", "save_response"]
+
+
+class FormInvalid(Exception):
+    """Submitted with errors; ``submission`` holds them, for the page to show at their items."""
+
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+        count = len(submission.errors)
+        super().__init__(f"{count} answer{'s' if count != 1 else ''} need{'s' if count == 1 else ''} "
+                         "attention before this form can be submitted.")
+
+
+class ConcurrentEditError(Exception):
+    """Someone saved the response after this person opened it. ``str()`` is safe to show."""
+
+    def __init__(self, response: FormResponse, *, started: bool = False) -> None:
+        self.response = response
+        who = response.updated_by_name or "someone else"
+        when = response.updated_dt.strftime("%Y-%m-%d %H:%M UTC") if response.updated_dt else "meanwhile"
+        if started:
+            message = (f"{who} already saved this form for this enrollment ({when}). Nothing of yours was "
+                       "saved: open their form to continue or correct it.")
+        else:
+            message = (f"{who} saved this form ({when}) after you opened it. Nothing of yours was saved: "
+                       "reload it to see their answers, then make your changes again.")
+        super().__init__(message)
+
+
+class ResponseNotFound(LookupError):
+    """No such saved response (for this form)."""
+
+
+class AlreadySubmitted(ValueError):
+    """A submitted response cannot become a draft again."""
+
+
+def _require_visible(actor: Actor, context: FormContext) -> None:
+    """The sharing policy: staff write only into enrollments (or profiles) they may change."""
+    from ..access import policy
+
+    if context.enrollment is not None:
+        policy.require_enrollment(actor, context.enrollment, write=True)
+    elif context.client is not None:
+        policy.require_client(actor, context.client, "profile")
+
+
+@operation("assessments.save", permission="assessments.edit")
+def save_response(actor: Actor, form: CompiledForm, context: FormContext, formdata: Any, *, submit: bool,
+                  prefix: str = "", response_id: int | None = None,
+                  expected_revision: int | None = None) -> FormResponse:
+    """Save a draft or submit ``formdata`` for ``context``. Flushes; the caller commits.
+
+    :raise FormInvalid: ``submit`` with errors (nothing written); ``errors["_form"]`` when the
+        answers cannot be written in this context (say, enrollment data and no enrollment).
+    :raise ConcurrentEditError: ``expected_revision`` is stale (nothing written).
+    :raise ResponseNotFound: no response ``response_id`` (or it is for another form).
+    """
+    if form.version_id is None:
+        raise ValueError("only a stored definition version can be saved against (previews are not saved)")
+    _require_visible(actor, context)
+    submission = read(form, formdata, context, prefix=prefix)
+    if submit and not submission.ok:
+        raise FormInvalid(submission)
+    # One savepoint around every write: whatever fails part-way (a HUD row that cannot be
+    # written, a lost race) leaves nothing behind, even if the caller commits afterwards.
+    from ..records.assessments import AssessmentError
+
+    try:
+        with db.session.begin_nested():
+            return _save(actor, form, context, submission, submit=submit, response_id=response_id,
+                         expected_revision=expected_revision)
+    except AssessmentError as error:
+        # The answers are fine but cannot be written here (e.g. enrollment data with no
+        # enrollment): shown at the top of the form, like any other reason not to submit.
+        submission.errors["_form"] = str(error)
+        raise FormInvalid(submission) from error
+
+
+def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Submission, *, submit: bool,
+          response_id: int | None, expected_revision: int | None) -> FormResponse:
+    answers = answers_to_json(submission.answers if submit else _draft_answers(submission))
+    now = utcnow()
+
+    if response_id is None:
+        _refuse_second(form, context)
+        response = FormResponse(
+            form_key=form.key, definition_version_id=form.version_id, fragment_versions=dict(form.fragment_versions),
+            client_id=context.client.id if context.client is not None else None,
+            enrollment_id=context.enrollment.id if context.enrollment is not None else None,
+            stage=context.stage, information_date=context.information_date, answers=answers,
+            written={}, revision=1, created_by=actor.account_id, created_dt=now, updated_by=actor.account_id,
+            updated_by_name=actor.name or None, updated_dt=now,
+            # A submission is inserted as submitted (one INSERT, not an INSERT and an UPDATE);
+            # if writing its records fails, the savepoint around this takes the row back too.
+            status="submitted" if submit else "draft", submitted_dt=now if submit else None)
+        try:
+            with db.session.begin_nested():  # a savepoint: losing the race leaves the session usable
+                db.session.add(response)
+                db.session.flush()
+        except IntegrityError:
+            _refuse_second(form, context)
+            raise
+    else:
+        response = db.session.get(FormResponse, response_id)
+        if response is None or response.form_key != form.key:
+            raise ResponseNotFound(f"There is no saved '{form.key}' form {response_id}.")
+        if (submit and response.status == "submitted" and response.answers == answers
+                and expected_revision is not None and expected_revision == response.revision - 1):
+            return response  # the same submission sent twice
+        if not submit and response.status == "submitted":
+            raise AlreadySubmitted("This form was already submitted; submit your corrections instead of a draft.")
+        if expected_revision is None:
+            expected_revision = response.revision
+        # Claim the next revision atomically: a concurrent save makes this match no row.
+        claimed = db.session.execute(
+            update(FormResponse).where(FormResponse.id == response.id, FormResponse.revision == expected_revision)
+            .values(revision=expected_revision + 1, updated_by=actor.account_id,
+                    updated_by_name=actor.name or None, updated_dt=now)
+            .execution_options(synchronize_session=False))
+        db.session.refresh(response)
+        if claimed.rowcount != 1:
+            raise ConcurrentEditError(response)
+        response.answers = answers
+        response.information_date = context.information_date
+        # The answers now are those of this version of the form (a draft may be finished
+        # after a new version was published): the response records the one they fit.
+        response.definition_version_id = form.version_id
+        response.fragment_versions = dict(form.fragment_versions)
+    if submit:
+        from ..records.assessments import apply_submission
+
+        response.status = "submitted"
+        response.submitted_dt = now
+        apply_submission(actor, context, submission, response)
+    db.session.flush()
+    return response
+
+
+def _refuse_second(form: CompiledForm, context: FormContext) -> None:
+    """An intake, exit or post-exit form is filled once per enrollment: someone who opens a
+    new one while another exists is told whose it is (and nothing is saved)."""
+    if context.enrollment is None or context.stage not in ONCE_STAGES:
+        return
+    existing = db.session.scalar(select(FormResponse).where(
+        FormResponse.enrollment_id == context.enrollment.id, FormResponse.form_key == form.key,
+        FormResponse.stage == context.stage))
+    if existing is not None:
+        raise ConcurrentEditError(existing, started=True)
+
+
+def _draft_answers(submission: Submission) -> dict[str, Any]:
+    """A draft keeps every readable answer, shown or not yet (it is unfinished work)."""
+    return dict(submission.answers)
+
+
+def open_response(response_id: int) -> tuple[FormResponse, CompiledForm, dict[str, Any]]:
+    """A saved response with the form version it was entered with and its typed answers,
+    ready for ``render(form, context, values=values)``; pass ``response.revision`` back as
+    ``expected_revision`` when saving. :raise ResponseNotFound: no such response."""
+    from .loading import load_version
+    from .read import answers_from_json
+
+    response = db.session.get(FormResponse, response_id)
+    if response is None:
+        raise ResponseNotFound(f"There is no saved form {response_id}.")
+    form = load_version(response.definition_version_id, response.fragment_versions)
+    return response, form, answers_from_json(form, response.answers)
