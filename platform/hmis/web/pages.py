@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from ..access import audit
@@ -327,9 +327,12 @@ def client_search(statement: Select, q: str) -> Select:
 
 @bp.get("/clients")
 def clients():
+    from ..records.visibility import visible_clients
+    from .auth import current_actor
+
     q = search_text()
     statement = (
-        select(Client).where(_live(Client))
+        visible_clients(current_actor(), select(Client)).where(_live(Client))
         .order_by(func.lower(Client.last_name), func.lower(Client.first_name), Client.id)
     )
     if q:
@@ -341,10 +344,17 @@ def clients():
 
 @bp.get("/clients/<int:id>")
 def client(id: int):
-    person = db.get_or_404(Client, id)
+    from ..records.clients import get_client
+    from ..records.visibility import visible_enrollments
+    from .auth import current_actor
+
+    actor = current_actor()
+    person = get_client(actor, id)  # PermissionDenied (403) when another agency's and not shared
+    if person is None:
+        abort(404)
     source = db.session.get(DataSource, person.data_source_id)
     enrollments = db.session.execute(
-        select(Enrollment, Project, Exit)
+        visible_enrollments(actor, select(Enrollment, Project, Exit))
         .join(Project, and_(Project.data_source_id == Enrollment.data_source_id,
                             Project.project_id == Enrollment.project_id))
         .outerjoin(Exit, _exit_join())
