@@ -70,7 +70,14 @@ def run_import(run_id: int, job_id: str | None = None) -> dict:
         raise ImportRunError(f"import {run_id} is {run.status}; only a validated import can be confirmed")
     run.status = "importing"
     db.session.commit()
-    return _process(run, dry_run=False, job_id=job_id)
+    outcome = _process(run, dry_run=False, job_id=job_id)
+    if outcome["status"] == "imported":
+        # Imported people may already be known under another source's ids: queue a
+        # duplicate scan so they reach the HMIS lead's review queue (issue 7).
+        from ..identity.jobs import scan_after_import
+
+        scan_after_import(run.id, run.account_id)
+    return outcome
 
 
 def import_file(path: Path, filename: str | None = None, account_id: int | None = None,
