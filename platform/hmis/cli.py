@@ -51,6 +51,8 @@ def _register() -> None:
                 account_command, synth_command, definitions_group, duplicates_group)
     for command in commands:
         cli.add_command(command)
+    from .reports.cli import report_group  # the reports room (issue 5)
+    cli.add_command(report_group)
     from .workflows.cli import schedule_group, workflow_group  # the workflows room (issue 4)
     cli.add_command(schedule_group)
     cli.add_command(workflow_group)

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Report engine benchmark: the APR on HUD's sample and on ``hmis synth`` CoCs, on PostgreSQL.
+
+    python benchmarks/reports.py [--sizes 50000,100000,200000] [--report apr] [--skip-sample]
+
+For each data set, in the same database and run:
+  * baseline: ``count(*)`` over the joined universe (active enrollments joined to their
+    project, client and exit for the report range), the least any report must read;
+  * ours: the whole report (universe written once, every table's cells computed in SQL).
+Prints seconds (the first run in the process, and a second, warm one), the ratio of the
+warm run to the baseline, and seconds per 1,000 clients (linearity).
+Goals (issue 5): under 60 s, within 10x of the baseline, linear over the sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "platform"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from run import SAMPLE, drop_database, fresh_database  # noqa: E402 - the import benchmark's helpers
+
+START, END = date(2024, 10, 1), date(2025, 9, 30)
+
+
+def baseline_sql(start: date, end: date) -> str:
+    return f"""
+        SELECT count(*) FROM enrollment e
+        JOIN project p ON p.data_source_id = e.data_source_id AND p.project_id = e.project_id
+        JOIN client c ON c.data_source_id = e.data_source_id AND c.personal_id = e.personal_id
+        LEFT JOIN exit x ON x.data_source_id = e.data_source_id AND x.enrollment_id = e.enrollment_id
+        WHERE e.entry_date <= '{end}' AND (x.exit_date IS NULL OR x.exit_date >= '{start}')"""
+
+
+def measure(label: str, archive: Path, report: str, start: date, end: date) -> dict:
+    from sqlalchemy import func, select, text
+
+    from hmis import create_app
+    from hmis.db import upgrade
+    from hmis.definitions.sync import sync_folder
+    from hmis.extensions import db
+    from hmis.interchange.importer import import_export
+    from hmis.models import Client
+    from hmis.reports.parameters import ReportParameters
+    from hmis.reports.service import run_now
+
+    url = fresh_database()
+    try:
+        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp(), "REDIS_URL": ""})
+        with app.app_context():
+            upgrade()
+            imported = import_export(archive)
+            assert imported.status == "imported", imported.status
+            synced = sync_folder(ROOT / "report_definitions")
+            assert synced.ok, synced
+            db.session.commit()
+            db.session.execute(text("ANALYZE"))
+            clients = db.session.scalar(select(func.count()).select_from(Client))
+            started = time.perf_counter()
+            active = db.session.execute(text(baseline_sql(start, end))).scalar_one()
+            baseline = time.perf_counter() - started
+            started = time.perf_counter()
+            results = run_now(report, ReportParameters(start, end))
+            first = time.perf_counter() - started
+            db.session.rollback()
+            # again, warm: Python's first compile of every table is a one-off per process
+            started = time.perf_counter()
+            run_now(report, ReportParameters(start, end))
+            ours = time.perf_counter() - started
+            db.session.rollback()
+            db.engine.dispose()
+    finally:
+        drop_database(url)
+    row = {"data": label, "clients": clients, "active stays": active, "universe": results["universe_rows"],
+           "tables": len(results["tables"]), "baseline s": round(baseline, 3), "first run s": round(first, 2),
+           "report s": round(ours, 2),
+           "ratio": round(ours / baseline, 1) if baseline else None,
+           "s per 1k clients": round(1000 * ours / max(clients, 1), 4)}
+    print(row, flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="50000,100000,200000")
+    parser.add_argument("--report", default="apr")
+    parser.add_argument("--skip-sample", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    if not args.skip_sample:
+        rows.append(measure("HUD sample", SAMPLE, args.report, START, END))
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        from hmis.synth import generate
+
+        with tempfile.TemporaryDirectory() as folder:
+            archive = Path(folder) / f"synth-{size}.zip"
+            generate(size, archive, seed=7)
+            rows.append(measure(f"synth {size:,}", archive, args.report, START, END))
+    print()
+    for row in rows:
+        print(" | ".join(f"{k}: {v}" for k, v in row.items()))
+
+
+if __name__ == "__main__":
+    main()

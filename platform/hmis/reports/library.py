@@ -1,0 +1,184 @@
+"""The names a report definition may use, with their kinds: HUD's built-in derivations.
+
+Every row of a report's universe carries the stay's and client's HUD fields (``BASE``)
+and, when a definition names them, the derived attributes below (``DERIVED``): age at
+the later of project start and report start, household type, chronic homelessness at
+start with household propagation, leaver/stayer, length of stay, bed nights, income at
+start / annual assessment / exit, destination class... Their SQL is in
+:mod:`hmis.reports.universe`; the ones that are plain rules are written here in the
+expression language itself, so an HMIS lead can read exactly what "leaver" means.
+
+This module needs no database: the definition checker uses :func:`names` to refuse an
+unknown attribute at publish time.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from ..expressions import Type
+
+__all__ = ["ATTRIBUTES", "BASE", "DERIVED", "describe", "closure", "names", "sql_type"]
+
+#: Fields of the stay, exit, client and household every universe row has: name -> kind.
+BASE: dict[str, str] = {
+    "enrollment_pk": "number", "client_pk": "number", "data_source_id": "number", "personal_id": "text",
+    "enrollment_id": "text", "person_key": "text", "household_key": "text", "project_id": "text",
+    "project_type": "number", "entry_date": "date", "exit_date": "date", "move_in_date": "date",
+    "relationship_to_hoh": "number", "enrollment_coc": "text", "living_situation": "number",
+    "length_of_stay_prior": "number", "los_under_threshold": "number", "previous_street_essh": "number",
+    "date_to_street_essh": "date", "times_homeless_past_three_years": "number",
+    "months_homeless_past_three_years": "number", "disabling_condition": "number", "date_of_engagement": "date",
+    "enrollment_created": "date", "exit_created": "date", "destination": "number",
+    "destination_subsidy_type": "number", "housing_assessment": "number", "dob": "date", "dob_data_quality": "number",
+    "veteran_status": "number", "first_name": "text", "last_name": "text", "name_data_quality": "number",
+    "ssn": "text", "ssn_data_quality": "number", "sex": "number", "race_none": "number",
+    "am_ind_ak_native": "number", "asian": "number", "black_af_american": "number", "hispanic_latinao": "number",
+    "mid_east_n_african": "number", "native_hi_pacific": "number", "white": "number", "client_created": "date",
+    "age": "number", "chronic_individual": "text", "household_type": "text", "household_start": "date",
+    "hoh_entry_date": "date", "hoh_move_in_date": "date", "hoh_exit_date": "date",
+    "hoh_chronic_individual": "text", "household_max_age": "number", "household_size": "number",
+    "household_has_hoh": "number", "household_hoh_count": "number", "household_chronic_at_start": "number",
+    "household_has_child_member": "number",
+}
+BASE_NAMES = tuple(BASE)
+
+_POSITIVE_FROM_OUTREACH = "[101, 118, 215, 204, 205, 225, 314, 312, 313, 302, 327, 332, 410, 411, 421, 422, 423, 426, 435]"
+_PERMANENT = "[410, 411, 421, 422, 423, 426, 435]"
+
+
+class Derived:
+    """A derived attribute: its kind, what it means, what it needs, and (when a plain rule) its expression."""
+
+    def __init__(self, kind: str, description: str, expression: str | None = None,
+                 needs: tuple[str, ...] = ()) -> None:
+        self.kind = kind
+        self.description = description
+        self.expression = expression
+        self.needs = needs
+
+
+#: In dependency order: each needs only names above it (or in BASE).
+DERIVED: dict[str, Derived] = {
+    "is_adult": Derived("yes/no", "Age 18 or over (age at the later of project start and report start).",
+                        "age is not null and age >= 18"),
+    "is_child": Derived("yes/no", "Age 0 to 17.", "age is not null and age >= 0 and age < 18"),
+    "age_unknown": Derived("yes/no", "No date of birth, or a negative age.", "age is null or age < 0"),
+    "is_hoh": Derived("yes/no", "Head of household (3.15 = 1).", "coalesce(relationship_to_hoh, 0) = 1"),
+    "adult_or_hoh": Derived("yes/no", "An adult, or a head of household of any age.", "is_adult or is_hoh",
+                            ("is_adult", "is_hoh")),
+    "leaver": Derived("yes/no", "Exited the latest stay by report end.",
+                      "exit_date is not null and exit_date <= report.end"),
+    "stayer": Derived("yes/no", "Not a leaver: no exit, or an exit after report end.", "not leaver", ("leaver",)),
+    "veteran": Derived("yes/no", "An adult with veteran status 'yes'.", "is_adult and veteran_status = 1",
+                       ("is_adult",)),
+    "is_youth": Derived("yes/no", "Age 12 to 24 in a household where nobody is over 24.",
+                        "age is not null and age >= 12 and age <= 24 and household_max_age <= 24"),
+    "is_parenting_youth": Derived("yes/no", "A youth HoH or adult in a youth household with a son or daughter "
+                                            "of the HoH aged 24 or under.",
+                                  "is_youth and adult_or_hoh and coalesce(relationship_to_hoh, 0) != 2 "
+                                  "and household_has_child_member = 1", ("is_youth", "adult_or_hoh")),
+    "chronic_status": Derived("text", "Chronically homeless at start after household propagation: "
+                                      "'yes', 'no', 'dk_pnta' or 'missing'."),
+    "move_in_adjusted": Derived("date", "Housing move-in date as HUD adjusts it (the HoH's, for members "
+                                        "present then; none when invalid or after report end)."),
+    "moved_in": Derived("yes/no", "Moved into housing by report end (PSH, OPH, RRH).",
+                        "move_in_adjusted is not null", ("move_in_adjusted",)),
+    "length_of_stay": Derived("number", "Days from project start to exit or report end + 1 (ES-NbN: bed nights)."),
+    "bed_nights": Derived("number", "Nights inside the report range (ES-NbN: distinct bed-night dates)."),
+    "annual_assessment_due": Derived("yes/no", "A stayer whose household is past its first anniversary "
+                                               "and who was there by the anniversary."),
+    "destination_class": Derived(
+        "text", "Destination band: 'homeless', 'institutional', 'temporary', 'permanent' or 'other'.",
+        "if(destination >= 100 and destination < 200, 'homeless', if(destination >= 200 and destination < 300, "
+        "'institutional', if(destination >= 300 and destination < 400, 'temporary', "
+        "if(destination >= 400 and destination < 500, 'permanent', 'other'))))"),
+    "destination_positive": Derived(
+        "yes/no", "A positive housing destination for the project type exited from (HUD's classification).",
+        f"coalesce(if(project_type = 4, destination in {_POSITIVE_FROM_OUTREACH}, destination in {_PERMANENT}), false)"),
+    "destination_excluded": Derived(
+        "yes/no", "A destination that takes the leaver out of the positive-destination rate.",
+        "coalesce(if(project_type = 4, destination in [206, 329, 24], destination in [206, 215, 225, 24]), false)"),
+    "ce_assessment_in_range": Derived("yes/no", "A coordinated entry assessment (4.19) of this stay dated in the range."),
+    "ce_assessment_type": Derived("number", "Assessment type (4.19.3) of the stay's latest assessment in the range."),
+    "ce_assessment_level": Derived("number", "Assessment level (4.19.4) of the stay's latest assessment in the range."),
+    "ce_prioritization_status": Derived("number", "Prioritization status (4.19.7) of the stay's latest "
+                                                  "assessment in the range."),
+    "ce_events_in_range": Derived("number", "Coordinated entry events (4.20) of this stay dated in the range."),
+}
+
+#: Data collection points with an income record: start (stage 1 on the start date), the annual
+#: assessment (latest stage 5 within 30 days of the anniversary) and exit (stage 3 on the exit date).
+INCOME_STAGES = ("start", "annual", "exit")
+INCOME_SOURCE_AMOUNTS = (
+    "earned", "unemployment", "ssi", "ssdi", "va_disability_service", "va_disability_non_service",
+    "private_disability", "workers_comp", "tanf", "ga", "soc_sec_retirement", "pension", "child_support", "alimony",
+)
+#: IncomeBenefits yes/no fields offered per stage, e.g. ``start_ssi`` or ``exit_snap``.
+INCOME_FLAGS = (
+    "income_from_any_source", *INCOME_SOURCE_AMOUNTS, "other_income_source", "benefits_from_any_source", "snap",
+    "wic", "tanf_child_care", "tanf_transportation", "other_tanf", "other_benefits_source",
+    "insurance_from_any_source", "medicaid", "medicare", "schip", "vha_services", "employer_provided", "cobra",
+    "private_pay", "state_health_ins", "indian_health_services", "other_insurance",
+)
+_INCOME_SPECIAL = {"income_record": "yes/no", "income_total": "number", "earned_income": "number"}
+
+
+def income_names(stage: str) -> tuple[str, ...]:
+    return tuple(f"{stage}_{field}" for field in (*_INCOME_SPECIAL, *INCOME_FLAGS))
+
+
+def split_income_name(name: str) -> tuple[str, str]:
+    """``start_income_total`` -> ("start", "total"); ``exit_ssi`` -> ("exit", "ssi")."""
+    stage, _, field = name.partition("_")
+    return stage, {"income_record": "record", "income_total": "total"}.get(field, field)
+
+
+for _stage in INCOME_STAGES:
+    _label = {"start": "at project start", "annual": "at the annual assessment", "exit": "at exit"}[_stage]
+    DERIVED[f"{_stage}_income_record"] = Derived("yes/no", f"An income and benefits record {_label}.")
+    DERIVED[f"{_stage}_income_total"] = Derived("number", f"Total monthly cash income {_label} (HUD's rules; "
+                                                          "null when unknown).")
+    DERIVED[f"{_stage}_earned_income"] = Derived("number", f"Monthly earned income {_label}.")
+    for _field in INCOME_FLAGS:
+        DERIVED[f"{_stage}_{_field}"] = Derived("number", f"IncomeBenefits {_field} {_label}.")
+
+ORDER = tuple(DERIVED)
+ATTRIBUTES: dict[str, str] = {**BASE, **{name: d.kind for name, d in DERIVED.items()}}
+#: Dotted names for the run's parameters, usable in every expression.
+PARAMETER_NAMES = {"report.start": "date", "report.end": "date"}
+#: Derivations of the library whose expression text is the definition (the rest are SQL in universe.py).
+EXPRESSIONS = {name: d.expression for name, d in DERIVED.items() if d.expression}
+_SQL_TYPES = {"yes/no": sa.Boolean(), "number": sa.Integer(), "text": sa.String(), "date": sa.Date()}
+
+
+def names() -> dict[str, Type]:
+    """Every name an expression in a report definition may use, with its kind."""
+    found = {name: Type.named(kind) for name, kind in ATTRIBUTES.items()}
+    found.update({name: Type.named(kind) for name, kind in PARAMETER_NAMES.items()})
+    return found
+
+
+def describe(name: str) -> str:
+    derived = DERIVED.get(name)
+    return derived.description if derived else "HUD field of the stay, exit or client."
+
+
+def sql_type(name: str) -> sa.types.TypeEngine:
+    if name.endswith("_income_total") or name.endswith("_earned_income"):
+        return sa.Numeric(14, 2)
+    return _SQL_TYPES[ATTRIBUTES[name]]
+
+
+def closure(wanted: Iterable[str]) -> set[str]:
+    """``wanted`` plus every library attribute they need (unknown names are ignored here)."""
+    found: set[str] = set()
+    pending = [name for name in wanted if name in DERIVED]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        pending.extend(DERIVED[name].needs)
+    return found

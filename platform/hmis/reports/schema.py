@@ -1,0 +1,79 @@
+"""The provider of definition kind ``report``: its JSON Schema and its checks.
+
+Imported by :mod:`hmis.definitions.registry` on the first validation (no app needed), so
+``hmis definitions validate report_definitions/`` and publishing in the browser refuse a
+report with a bad expression, an unknown attribute or a missing code list, listing every
+problem at its line.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..definitions import register_schema, register_validator
+from .definition import COUNT_UNITS, PERCENT_WITHIN, VALUE_MEASURES, definition_problems
+
+_TEXT = {"type": "string", "minLength": 1}
+_MEASURE = {
+    "oneOf": [
+        {"enum": list(COUNT_UNITS)},
+        *({"type": "object", "required": [kind], "additionalProperties": False, "properties": {kind: _TEXT}}
+          for kind in VALUE_MEASURES),
+        {"type": "object", "required": ["percent"], "additionalProperties": False, "properties": {
+            "percent": {"type": "object", "additionalProperties": False, "properties": {
+                "of": _TEXT, "within": {"enum": list(PERCENT_WITHIN)}, "unit": {"enum": list(COUNT_UNITS)}}}}},
+    ]
+}
+_AXIS_ITEM = {
+    "type": "object",
+    "oneOf": [
+        {"required": ["label"], "not": {"required": ["group"]}},
+        {"required": ["group"], "not": {"required": ["label"]},
+         "oneOf": [{"required": ["codes"]}, {"required": ["values"]}]},
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "label": _TEXT, "when": _TEXT, "measure": _MEASURE, "header": {"type": "boolean"},
+        "set": {"type": "object", "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,62}$"}, "additionalProperties": _TEXT},
+        "blank": {"type": "array", "items": _TEXT},
+        "group": _TEXT, "codes": _TEXT, "only": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+        "labels": {"type": "object", "additionalProperties": _TEXT},
+        "values": {"type": "object", "minProperties": 1, "additionalProperties": _TEXT},
+    },
+}
+_AXIS = {"type": "array", "minItems": 1, "items": _AXIS_ITEM}
+
+REPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["id", "kind", "title", "tables"],
+    "additionalProperties": False,
+    "properties": {
+        "id": _TEXT, "kind": {"const": "report"}, "title": _TEXT, "version": {"type": ["string", "integer"]},
+        "category": _TEXT, "description": {"type": "string"},
+        "parameters": {"type": "array", "uniqueItems": True,
+                       "items": {"enum": ["coc", "projects", "project_types", "funders"]}},
+        "universe": {"type": "object", "additionalProperties": False, "properties": {
+            "latest_per_person": {"type": "boolean"}, "where": _TEXT}},
+        "attributes": {"type": "array", "items": {
+            "type": "object", "required": ["name", "expression"], "additionalProperties": False,
+            "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}, "expression": _TEXT,
+                           "description": {"type": "string"}}}},
+        "column_sets": {"type": "object", "additionalProperties": _AXIS},
+        "tables": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["id", "title", "rows"], "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"}, "title": _TEXT,
+                "description": {"type": "string"}, "where": _TEXT, "measure": _MEASURE, "rows": _AXIS,
+                "columns": {"oneOf": [_TEXT, _AXIS]},
+            }}},
+    },
+}
+
+register_schema("report", REPORT_SCHEMA)
+
+
+def check_report(body: dict[str, Any], key: str) -> list:
+    return definition_problems(body)
+
+
+register_validator("report", check_report)

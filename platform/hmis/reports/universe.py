@@ -1,0 +1,468 @@
+"""The universe of a report as one SQL ``SELECT``: one row per person (their latest stay) or per stay.
+
+HUD's reports all start the same way (reports.md §1): take the stays active in the
+report range in the chosen projects and CoC, work out each person's age and their
+household's type and chronic status from *every* active member, then keep each
+person's latest stay. This module writes that as layered SQL that runs unchanged on
+PostgreSQL and SQLite:
+
+``stays``     enrollments active in the range (Method 1; ES night-by-night by Method 2),
+              with the client, the exit and the per-stay facts (age, CH at start);
+``household`` window functions over each household's active members (type, HoH start,
+              HoH move-in, whether someone chronically homeless was there at the start);
+``latest``    household propagation of chronic status and the latest-stay number;
+``final``     one row per person (or stay), the stage records (income at start, annual
+              assessment, exit) joined by id, and every attribute the definition uses.
+
+Each attribute a definition may name is in :data:`hmis.reports.library.ATTRIBUTES` with
+its kind; only those a definition uses (and what they need) are computed, so a small
+report does not pay for income look-ups it never reads.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Select
+
+from ..expressions import to_sql
+from ..models import (
+    Assessment, Client, Disabilities, Enrollment, Event, Exit, Funder, IncomeBenefits, Project, ProjectCoC, Services,
+)
+from . import library
+from .parameters import ReportParameters
+
+__all__ = ["Universe", "build_universe", "household_key", "person_key"]
+
+#: Project types whose stays count by night (ES night-by-night): active only with a bed night.
+NIGHT_BY_NIGHT = 1
+BED_NIGHT = 200
+#: Project types where a housing move-in date applies (PSH, OPH, RRH).
+MOVE_IN_TYPES = (3, 9, 10, 13)
+#: ES, SO and SH: the 3.917 time test applies whatever the prior living situation.
+STREET_SHELTER_TYPES = (0, 1, 4, 8)
+#: Disability types whose "yes" alone makes a disabling condition (developmental, HIV/AIDS).
+ALWAYS_DISABLING = (6, 8)
+
+
+def person_key(data_source_id: Any, personal_id: Any) -> ColumnElement[str]:
+    """THE one place that says who a "person" is when reports count distinct people.
+
+    The resolved person (``hmis.identity.resolved``): client records merged or linked
+    as one person share one key, as text.
+    """
+    from ..identity.resolved import person_key_of
+
+    return sa.cast(person_key_of(data_source_id, personal_id), sa.String)
+
+
+def household_key(data_source_id: Any, household_id: Any, enrollment_id: Any) -> ColumnElement[str]:
+    """A household within its data source; a stay without a HouseholdID is a household of one."""
+    return sa.cast(data_source_id, sa.String) + sa.literal(":") + sa.func.coalesce(household_id, enrollment_id)
+
+
+@dataclass(frozen=True)
+class Universe:
+    """The compiled universe: the ``SELECT`` and the attribute names it provides."""
+
+    select: Select[Any]
+    names: tuple[str, ...]
+
+
+def _expr(text: str, columns: dict[str, Any], dialect: str, today: date) -> ColumnElement[Any]:
+    """A derivation written in the expression language (one language, one set of date rules)."""
+    # Grouped, so that embedding it in another rule keeps its meaning (``not (a and b)``).
+    return to_sql(text, columns, dialect, today=today, source="HUD derivation library").self_group()
+
+
+def _as_date(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The date part of a timestamp (SQLite keeps timestamps as text)."""
+    if dialect == "postgresql":
+        return sa.cast(value, sa.Date)
+    return sa.type_coerce(sa.func.date(value), sa.Date)
+
+
+def _add_days(value: ColumnElement[Any], days: int | ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.type_coerce(value + days, sa.Date)
+    modifier = sa.literal(f"{days:+d} days") if isinstance(days, int) else (sa.cast(days, sa.String) + " days")
+    return sa.type_coerce(sa.func.date(value, modifier), sa.Date)
+
+
+def _add_years(value: ColumnElement[Any], years: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.type_coerce(sa.cast(value + sa.func.make_interval(years), sa.Date), sa.Date)
+    return sa.type_coerce(sa.func.date(value, "+" + sa.cast(years, sa.String) + " years"), sa.Date)
+
+
+def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str], *,
+                   latest_per_person: bool = True) -> Universe:
+    """The universe ``SELECT`` for ``params`` with the library attributes in ``wanted`` (and what they need)."""
+    needed = library.closure(wanted)
+    today = params.end
+    end_plus_one = params.end + timedelta(days=1)
+    start_lit = sa.literal(params.start, sa.Date)
+    end_lit = sa.literal(params.end, sa.Date)
+
+    # ----------------------------------------------------------------- stays
+    E, P, C, X = Enrollment, Project, Client, Exit
+    joins = (E.__table__
+             .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
+             .join(C.__table__, sa.and_(C.data_source_id == E.data_source_id, C.personal_id == E.personal_id))
+             .outerjoin(X.__table__, sa.and_(X.data_source_id == E.data_source_id, X.enrollment_id == E.enrollment_id,
+                                             X.date_deleted.is_(None))))
+    project_type = sa.func.coalesce(P.project_type, -1)
+    bed_night_in_range = sa.exists().where(
+        Services.data_source_id == E.data_source_id, Services.enrollment_id == E.enrollment_id,
+        Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
+        Services.date_provided >= start_lit, Services.date_provided <= end_lit,
+        Services.date_provided >= E.entry_date, sa.or_(X.exit_date.is_(None), Services.date_provided < X.exit_date))
+    conditions = [
+        E.date_deleted.is_(None), P.date_deleted.is_(None), C.date_deleted.is_(None), E.entry_date.is_not(None),
+        E.entry_date <= end_lit, sa.or_(X.exit_date.is_(None), X.exit_date >= start_lit),
+        # ES night-by-night counts by date of service (Method 2): a bed night in range, or an exit in range.
+        sa.or_(project_type != NIGHT_BY_NIGHT, bed_night_in_range,
+               sa.and_(X.exit_date >= start_lit, X.exit_date <= end_lit)),
+    ]
+    conditions += _project_filters(params)
+
+    stay_columns: dict[str, ColumnElement[Any]] = {
+        "enrollment_pk": E.id, "client_pk": C.id, "data_source_id": E.data_source_id,
+        "personal_id": E.personal_id, "enrollment_id": E.enrollment_id,
+        "person_key": person_key(E.data_source_id, E.personal_id),
+        "household_key": household_key(E.data_source_id, E.household_id, E.enrollment_id),
+        "project_id": E.project_id, "project_type": P.project_type, "entry_date": E.entry_date,
+        "exit_date": X.exit_date, "move_in_date": E.move_in_date, "relationship_to_hoh": E.relationship_to_hoh,
+        "enrollment_coc": E.enrollment_coc, "living_situation": E.living_situation, "length_of_stay_prior": E.length_of_stay,
+        "los_under_threshold": E.los_under_threshold, "previous_street_essh": E.previous_street_essh,
+        "date_to_street_essh": E.date_to_street_essh,
+        "times_homeless_past_three_years": E.times_homeless_past_three_years,
+        "months_homeless_past_three_years": E.months_homeless_past_three_years,
+        "disabling_condition": E.disabling_condition, "date_of_engagement": E.date_of_engagement,
+        "enrollment_created": _as_date(E.date_created, dialect),
+        "exit_created": _as_date(X.date_created, dialect),
+        "destination": X.destination, "destination_subsidy_type": X.destination_subsidy_type,
+        "housing_assessment": X.housing_assessment,
+        "dob": C.dob, "dob_data_quality": C.dob_data_quality, "veteran_status": C.veteran_status,
+        "first_name": C.first_name, "last_name": C.last_name, "name_data_quality": C.name_data_quality,
+        "ssn": C.ssn, "ssn_data_quality": C.ssn_data_quality, "sex": C.sex, "race_none": C.race_none,
+        "am_ind_ak_native": C.am_ind_ak_native, "asian": C.asian, "black_af_american": C.black_af_american,
+        "hispanic_latinao": C.hispanic_latinao, "mid_east_n_african": C.mid_east_n_african,
+        "native_hi_pacific": C.native_hi_pacific, "white": C.white,
+        "client_created": _as_date(C.date_created, dialect),
+    }
+    refs = {"dob": C.dob, "entry_date": E.entry_date, "report.start": start_lit,
+            "date_to_street_essh": E.date_to_street_essh}
+    age = _expr("age(dob, max(entry_date, report.start))", refs, dialect, today)
+    stay_columns["age"] = sa.type_coerce(age, sa.Integer)
+    stay_columns["chronic_individual"] = _chronic_at_start(project_type, dialect, today, refs)
+    stays = sa.select(*[column.label(name) for name, column in stay_columns.items()]) \
+        .select_from(joins).where(*conditions).subquery("stays")
+
+    # ------------------------------------------------------------- household
+    s = stays.c
+    by_household = {"partition_by": s.household_key}
+    is_adult = s.age >= 18
+    is_child = sa.and_(s.age >= 0, s.age < 18)
+    unknown_age = sa.or_(s.age.is_(None), s.age < 0)
+
+    def hh_any(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return sa.func.max(sa.case((condition, 1), else_=0)).over(**by_household)
+
+    hoh = s.relationship_to_hoh == 1
+    household = sa.select(
+        *s,
+        sa.type_coerce(sa.case(
+            (sa.and_(hh_any(is_adult) == 1, hh_any(is_child) == 1), "with_children_and_adults"),
+            (hh_any(unknown_age) == 1, "unknown"),
+            (hh_any(is_adult) == 1, "without_children"),
+            (hh_any(is_child) == 1, "with_only_children"),
+            else_="unknown"), sa.String).label("household_type"),
+        sa.type_coerce(sa.func.min(s.entry_date).over(**by_household), sa.Date).label("household_start"),
+        sa.type_coerce(sa.func.min(sa.case((hoh, s.entry_date))).over(**by_household), sa.Date).label("hoh_entry_date"),
+        sa.type_coerce(sa.func.max(sa.case((hoh, s.move_in_date))).over(**by_household), sa.Date).label("hoh_move_in_date"),
+        sa.type_coerce(sa.func.max(sa.case((hoh, s.exit_date))).over(**by_household), sa.Date).label("hoh_exit_date"),
+        sa.type_coerce(sa.func.max(sa.case((hoh, s.chronic_individual))).over(**by_household), sa.String)
+        .label("hoh_chronic_individual"),
+        sa.type_coerce(sa.func.max(s.age).over(**by_household), sa.Integer).label("household_max_age"),
+        sa.type_coerce(sa.func.count().over(**by_household), sa.Integer).label("household_size"),
+        sa.type_coerce(hh_any(hoh), sa.Integer).label("household_has_hoh"),
+        # a son or daughter of the HoH aged 24 or under: makes a youth household "parenting"
+        sa.type_coerce(hh_any(sa.and_(s.relationship_to_hoh == 2, s.age >= 0, s.age <= 24)), sa.Integer)
+        .label("household_has_child_member"),
+        sa.type_coerce(sa.func.sum(sa.case((hoh, 1), else_=0)).over(**by_household), sa.Integer).label("household_hoh_count"),
+    ).subquery("household")
+
+    # ---------------------------------------------------------------- latest
+    h = household.c
+    present_at_start = h.entry_date == h.household_start
+    adult_or_hoh = sa.or_(h.age >= 18, h.relationship_to_hoh == 1)
+    yes_at_start = sa.func.max(sa.case((sa.and_(h.chronic_individual == "yes", present_at_start, adult_or_hoh), 1),
+                                       else_=0)).over(partition_by=h.household_key)
+    latest = sa.select(
+        *h,
+        sa.type_coerce(yes_at_start, sa.Integer).label("household_chronic_at_start"),
+        sa.type_coerce(sa.func.row_number().over(partition_by=h.person_key,
+                                                 order_by=(h.entry_date.desc(), h.enrollment_pk.desc())),
+                       sa.Integer).label("stay_number"),
+    ).subquery("latest")
+
+    # ----------------------------------------------------------------- final
+    # The stage records' ids first (a correlated look-up per kept row), then plain joins on them:
+    # a look-up inside a join condition would run once per pair of rows on PostgreSQL.
+    t = latest.c
+    flat: dict[str, Any] = {name: t[name] for name in t.keys()}
+    flat.update({"report.start": start_lit, "report.end": end_lit,
+                 "report.end_plus_one": sa.literal(end_plus_one, sa.Date)})
+    derived = _Derived(flat, dialect, today, params)
+    stages = [stage for stage in library.INCOME_STAGES
+              if any(name in needed for name in library.income_names(stage))]
+    staged_query = sa.select(*t, *[derived.income_record_id(stage).label(f"{stage}_record_id") for stage in stages])
+    if latest_per_person:
+        staged_query = staged_query.where(t.stay_number == 1)
+    staged = staged_query.subquery("staged")
+
+    g = staged.c
+    derived.flat = {name: g[name] for name in g.keys()}
+    derived.flat.update({"report.start": start_lit, "report.end": end_lit,
+                         "report.end_plus_one": sa.literal(end_plus_one, sa.Date)})
+    from_clause: Any = staged
+    for stage in stages:
+        alias = aliased(IncomeBenefits, name=f"income_{stage}")
+        from_clause = from_clause.outerjoin(alias, alias.id == g[f"{stage}_record_id"])
+        derived.income_aliases[stage] = alias
+    columns: dict[str, ColumnElement[Any]] = {name: g[name] for name in library.BASE_NAMES}
+    for name in library.ORDER:
+        if name in needed:
+            columns[name] = derived.build(name)
+            derived.flat[name] = columns[name]
+    query = sa.select(*[column.label(name) for name, column in columns.items()]).select_from(from_clause)
+    return Universe(query, tuple(columns))
+
+
+def _project_filters(params: ReportParameters) -> list[ColumnElement[bool]]:
+    E, P = Enrollment, Project
+    filters: list[ColumnElement[bool]] = []
+    if params.project_ids:
+        filters.append(P.project_id.in_(params.project_ids))
+    if params.project_types:
+        filters.append(P.project_type.in_(params.project_types))
+    if params.funders:
+        filters.append(sa.exists().where(
+            Funder.data_source_id == P.data_source_id, Funder.project_id == P.project_id,
+            Funder.date_deleted.is_(None), Funder.funder.in_(params.funders),
+            sa.or_(Funder.start_date.is_(None), Funder.start_date <= params.end),
+            sa.or_(Funder.end_date.is_(None), Funder.end_date >= params.start)))
+    if params.coc_codes:
+        filters.append(sa.exists().where(
+            ProjectCoC.data_source_id == P.data_source_id, ProjectCoC.project_id == P.project_id,
+            ProjectCoC.date_deleted.is_(None), ProjectCoC.coc_code.in_(params.coc_codes)))
+        # HUD keeps a stay whose EnrollmentCoC is blank or malformed (it shows up as a DQ error).
+        coc = E.enrollment_coc
+        malformed = sa.or_(sa.func.length(coc) != 6, sa.func.substr(coc, 3, 1) != "-")
+        filters.append(sa.or_(coc.in_(params.coc_codes), coc.is_(None), malformed))
+    return filters
+
+
+def _chronic_at_start(project_type: ColumnElement[int], dialect: str, today: date,
+                      refs: dict[str, Any]) -> ColumnElement[str]:
+    """HUD's 3.917 algorithm for one stay (reports.md §1.1): 'yes', 'no', 'dk_pnta' or 'missing'."""
+    E = Enrollment
+    qualifying = sa.exists().where(
+        Disabilities.data_source_id == E.data_source_id, Disabilities.enrollment_id == E.enrollment_id,
+        Disabilities.date_deleted.is_(None), Disabilities.data_collection_stage == 1,
+        sa.or_(sa.and_(Disabilities.disability_type.in_(ALWAYS_DISABLING), Disabilities.disability_response == 1),
+               sa.and_(Disabilities.disability_response.in_((1, 2, 3)), Disabilities.indefinite_and_impairs == 1)))
+    disabled = sa.or_(E.disabling_condition == 1, qualifying)
+    long_enough_on_street = _expr("days_between(date_to_street_essh, entry_date) >= 365", refs, dialect, today)
+    times, months = E.times_homeless_past_three_years, E.months_homeless_past_three_years
+    time_test = sa.case(
+        (long_enough_on_street, "yes"),
+        (times.in_((1, 2, 3)), "no"),
+        (times.in_((8, 9)), "dk_pnta"),
+        (sa.or_(times.is_(None), times != 4), "missing"),
+        (months.in_((112, 113)), "yes"),
+        (sa.and_(months >= 101, months <= 111), "no"),
+        (months.in_((8, 9)), "dk_pnta"),
+        else_="missing")
+    situation = E.living_situation
+    bridged = sa.and_(E.los_under_threshold == 1, E.previous_street_essh == 1)
+    paths = sa.case(
+        (project_type.in_(STREET_SHELTER_TYPES), time_test),
+        (sa.and_(situation >= 100, situation < 200), time_test),
+        (situation.is_(None), "missing"),
+        (bridged, time_test),
+        else_="no")
+    return sa.type_coerce(sa.case(
+        (disabled, paths),
+        (E.disabling_condition == 0, "no"),
+        (E.disabling_condition.in_((8, 9)), "dk_pnta"),
+        else_="missing"), sa.String)
+
+
+class _Derived:
+    """Builds the library's derived attributes over the ``latest`` layer's columns."""
+
+    def __init__(self, flat: dict[str, Any], dialect: str, today: date, params: ReportParameters) -> None:
+        self.flat = flat
+        self.dialect = dialect
+        self.today = today
+        self.params = params
+        self.income_aliases: dict[str, Any] = {}
+
+    def expr(self, text: str) -> ColumnElement[Any]:
+        return _expr(text, self.flat, self.dialect, self.today)
+
+    def build(self, name: str) -> ColumnElement[Any]:
+        method = getattr(self, f"_{name}", None)
+        if method is not None:
+            built = method()
+        elif name in library.EXPRESSIONS:
+            built = self.expr(library.EXPRESSIONS[name])
+        else:
+            built = self._income(name)
+        return sa.type_coerce(built, library.sql_type(name)).self_group()
+
+    # Stage records: the record's id, then an outer join on it (one look-up per person and stage).
+    def income_record_id(self, stage: str) -> Any:
+        f = self.flat
+        ib = IncomeBenefits
+        base = sa.select(ib.id).where(ib.data_source_id == f["data_source_id"], ib.enrollment_id == f["enrollment_id"],
+                                      ib.date_deleted.is_(None))
+        if stage == "start":
+            base = base.where(ib.data_collection_stage == 1, ib.information_date == f["entry_date"])
+        elif stage == "exit":
+            base = base.where(ib.data_collection_stage == 3, ib.information_date == f["exit_date"])
+        else:
+            anniversary = self._anniversary()
+            base = base.where(ib.data_collection_stage == 5,
+                              ib.information_date >= _add_days(anniversary, -30, self.dialect),
+                              ib.information_date <= _add_days(anniversary, 30, self.dialect),
+                              ib.information_date <= sa.literal(self.params.end, sa.Date))
+        return base.order_by(ib.information_date.desc(), ib.id.desc()).limit(1).scalar_subquery()
+
+    def _anniversary(self) -> ColumnElement[Any]:
+        years = self.expr("years_between(hoh_entry_date, report.end)")
+        return _add_years(self.flat["hoh_entry_date"], years, self.dialect)
+
+    def _annual_assessment_due(self) -> ColumnElement[Any]:
+        """HoH in the project a year or more by report end, member there by the anniversary, still a stayer."""
+        f = self.flat
+        years = self.expr("years_between(hoh_entry_date, report.end)")
+        return sa.and_(years >= 1, f["entry_date"] <= self._anniversary(),
+                       sa.or_(f["exit_date"].is_(None), f["exit_date"] > sa.literal(self.params.end, sa.Date)))
+
+    def _move_in_adjusted(self) -> ColumnElement[Any]:
+        """The HoH's move-in, taken by members present then (later joiners: their own start); ignored
+        when before the HoH's start, after the HoH's exit or after report end."""
+        f = self.flat
+        hoh_move_in = f["hoh_move_in_date"]
+        valid = sa.and_(f["project_type"].in_(MOVE_IN_TYPES), hoh_move_in >= f["hoh_entry_date"],
+                        hoh_move_in <= sa.literal(self.params.end, sa.Date),
+                        sa.or_(f["hoh_exit_date"].is_(None), hoh_move_in <= f["hoh_exit_date"]))
+        member_date = sa.case((f["entry_date"] > hoh_move_in, f["entry_date"]), else_=hoh_move_in)
+        own_exit_ok = sa.or_(f["exit_date"].is_(None), member_date <= f["exit_date"])
+        return sa.case((sa.and_(valid, own_exit_ok), member_date))
+
+    def _chronic_status(self) -> ColumnElement[Any]:
+        """Household propagation (reports.md §1.1): YES for everyone present at the household's start
+        when an adult/HoH present then is YES; adults and HoH keep their own status otherwise; a child
+        takes the HoH's status when that is DK/PNTA or missing, else NO."""
+        f = self.flat
+        present_at_start = f["entry_date"] == f["household_start"]
+        adult_or_hoh = sa.or_(f["age"] >= 18, f["relationship_to_hoh"] == 1)
+        return sa.case(
+            (sa.and_(f["household_chronic_at_start"] == 1, present_at_start), "yes"),
+            (adult_or_hoh, f["chronic_individual"]),
+            (f["hoh_chronic_individual"].in_(("dk_pnta", "missing")), f["hoh_chronic_individual"]),
+            else_="no")
+
+    def _bed_nights(self) -> ColumnElement[Any]:
+        """Nights in the report range: distinct bed-night dates for ES-NbN, else days of the stay in range."""
+        f = self.flat
+        start = sa.literal(self.params.start, sa.Date)
+        end = sa.literal(self.params.end, sa.Date)
+        nights = (sa.select(sa.func.count(sa.distinct(Services.date_provided)))
+                  .where(Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
+                         Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
+                         Services.date_provided >= start, Services.date_provided <= end,
+                         Services.date_provided >= f["entry_date"],
+                         sa.or_(f["exit_date"].is_(None), Services.date_provided < f["exit_date"]))
+                  .scalar_subquery())
+        days = self.expr("days_between(max(entry_date, report.start), "
+                         "min(coalesce(exit_date, report.end_plus_one), report.end_plus_one))")
+        return sa.case((f["project_type"] == NIGHT_BY_NIGHT, nights), else_=days)
+
+    def _length_of_stay(self) -> ColumnElement[Any]:
+        """APR length of stay: from the start (not cut at report start) to exit or report end + 1;
+        ES-NbN: bed nights from the start up to report end."""
+        f = self.flat
+        nights = (sa.select(sa.func.count(sa.distinct(Services.date_provided)))
+                  .where(Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
+                         Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
+                         Services.date_provided >= f["entry_date"],
+                         Services.date_provided <= sa.literal(self.params.end, sa.Date),
+                         sa.or_(f["exit_date"].is_(None), Services.date_provided < f["exit_date"]))
+                  .scalar_subquery())
+        days = self.expr("days_between(entry_date, min(coalesce(exit_date, report.end_plus_one), report.end_plus_one))")
+        return sa.case((f["project_type"] == NIGHT_BY_NIGHT, nights), else_=days)
+
+    def _ce_assessments(self) -> Any:
+        f = self.flat
+        return (sa.select(Assessment).where(
+            Assessment.data_source_id == f["data_source_id"], Assessment.enrollment_id == f["enrollment_id"],
+            Assessment.date_deleted.is_(None), Assessment.assessment_date >= sa.literal(self.params.start, sa.Date),
+            Assessment.assessment_date <= sa.literal(self.params.end, sa.Date)))
+
+    def _ce_assessment_in_range(self) -> ColumnElement[Any]:
+        return self._ce_assessments().exists()
+
+    def _ce_latest(self, column: Any) -> ColumnElement[Any]:
+        return (self._ce_assessments().with_only_columns(column)
+                .order_by(Assessment.assessment_date.desc(), Assessment.id.desc()).limit(1).scalar_subquery())
+
+    def _ce_assessment_type(self) -> ColumnElement[Any]:
+        return self._ce_latest(Assessment.assessment_type)
+
+    def _ce_assessment_level(self) -> ColumnElement[Any]:
+        return self._ce_latest(Assessment.assessment_level)
+
+    def _ce_prioritization_status(self) -> ColumnElement[Any]:
+        return self._ce_latest(Assessment.prioritization_status)
+
+    def _ce_events_in_range(self) -> ColumnElement[Any]:
+        f = self.flat
+        return (sa.select(sa.func.count()).select_from(Event).where(
+            Event.data_source_id == f["data_source_id"], Event.enrollment_id == f["enrollment_id"],
+            Event.date_deleted.is_(None), Event.event_date >= sa.literal(self.params.start, sa.Date),
+            Event.event_date <= sa.literal(self.params.end, sa.Date)).scalar_subquery())
+
+    def _income(self, name: str) -> ColumnElement[Any]:
+        stage, field = library.split_income_name(name)
+        alias = self.income_aliases[stage]
+        if field == "record":
+            return alias.id.is_not(None)
+        if field == "total":
+            return _total_income(alias)
+        if field == "earned_income":
+            return sa.case((alias.earned_amount > 0, alias.earned_amount), (alias.earned == 1, 0))
+        return getattr(alias, field)
+
+
+def _total_income(ib: Any) -> ColumnElement[Any]:
+    """HUD's total monthly income (reports.md §1): the first rule that applies; null is DK/PNTA or
+    missing, which ``<stage>_income_from_any_source`` tells apart."""
+    amounts = [getattr(ib, f"{source}_amount") for source in library.INCOME_SOURCE_AMOUNTS]
+    summed = sum((sa.func.coalesce(amount, 0) for amount in amounts[1:]), sa.func.coalesce(amounts[0], 0))
+    any_source = ib.income_from_any_source
+    return sa.case(
+        (ib.total_monthly_income > 0, ib.total_monthly_income),
+        (summed > 0, summed),
+        (any_source == 0, 0),
+        (sa.and_(ib.total_monthly_income <= 0, sa.or_(any_source == 1, any_source.is_(None))), 0),
+        else_=sa.null())
