@@ -247,3 +247,28 @@ def test_job_status_as_json(signed_in):
     assert response.is_json
     assert response.get_json()["status"] == "running" and response.get_json()["progress"] == 30
     assert signed_in.get("/jobs/nope", headers={"Accept": "application/json"}).status_code == 404
+
+
+def test_job_status_only_for_who_started_it_or_a_full_access_role(app, client, make_account):
+    """A job's result can hold client data: another agency's case manager gets a 404."""
+    owner = make_account("owner@example.org", role="case_manager")
+    make_account("other@example.org", role="case_manager")
+    db.session.add_all([Job(id="d" * 32, kind="k", title="Mine", status="finished", account_id=owner.id,
+                            result={"clients": 3}),
+                        Job(id="e" * 32, kind="k", title="System", status="finished")])
+    db.session.commit()
+
+    def sign_in_as(email):
+        client.post("/sign-out")
+        response = client.post("/sign-in", data={"email": email, "password": "correct horse battery"})
+        assert response.status_code in (302, 303)
+
+    json = {"Accept": "application/json"}
+    sign_in_as("other@example.org")
+    assert client.get("/jobs/" + "d" * 32, headers=json).status_code == 404
+    assert client.get("/jobs/" + "e" * 32, headers=json).status_code == 404
+    sign_in_as("owner@example.org")
+    assert client.get("/jobs/" + "d" * 32, headers=json).get_json()["result"] == {"clients": 3}
+    make_account("lead@example.org", role="hmis_lead")
+    sign_in_as("lead@example.org")
+    assert client.get("/jobs/" + "e" * 32, headers=json).status_code == 200

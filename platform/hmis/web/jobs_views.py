@@ -7,7 +7,7 @@ polling stops, and ``HX-Refresh`` makes the page reload to show the outcome.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 
 from ..extensions import db
 from ..models.core import Job
@@ -33,9 +33,21 @@ def job_dict(job: Job) -> dict:
     }
 
 
+def _visible(job: Job) -> bool:
+    """A job's result can hold client data: only who started it, or a role that sees
+    every organization's records, may poll it."""
+    from ..access.policy import has_full_access
+    from .auth import current_actor
+
+    actor = current_actor()
+    return (job.account_id is not None and job.account_id == actor.account_id) or has_full_access(actor)
+
+
 @bp.get("/<job_id>")
 def status(job_id: str):
     job = db.get_or_404(Job, job_id)
+    if not _visible(job):
+        abort(404)  # not 403: a job id says nothing to someone who may not see it
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         return jsonify(job_dict(job))
     response = render_template("_job_status.html", job=job)
