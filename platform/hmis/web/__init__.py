@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from pathlib import Path
 
 from flask import Flask
 
-#: Rooms' view modules, each exposing ``bp`` (or ``blueprints``, a list). A room not
-#: built yet has no module and is skipped; a module that exists but fails to import fails.
+#: Rooms' view modules, each exposing ``bp`` (or ``blueprints``, a list).
 ROOM_VIEWS = (
     "hmis.interchange.views", "hmis.interchange.export_views", "hmis.access.audit_views",
     "hmis.access.admin_views", "hmis.access.consent_views",
@@ -29,8 +27,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(jobs_views.bp)
 
     for name in ROOM_VIEWS:
-        if importlib.util.find_spec(name) is None:
-            continue
         module = importlib.import_module(name)
         for blueprint in getattr(module, "blueprints", None) or [module.bp]:
             app.register_blueprint(blueprint)
