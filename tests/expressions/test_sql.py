@@ -144,3 +144,15 @@ def test_filters_over_the_hmis_tables(app):
         .where(condition)
     )
     assert db.session.scalar(query) == 0
+
+
+def test_a_compiled_rule_keeps_its_brackets_inside_another():
+    """Reports combine compiled rules: not_(<a and b>) must stay NOT (a AND b)."""
+    import sqlalchemy as sa
+
+    from hmis.expressions.sql import to_sql
+
+    table = sa.table("t", sa.column("a", sa.Integer), sa.column("b", sa.Integer))
+    rule = to_sql("a = 1 and b = 2", {"a": table.c.a, "b": table.c.b}, "postgresql")
+    printed = str(sa.not_(rule).compile(compile_kwargs={"literal_binds": True}))
+    assert printed == "NOT (t.a = 1 AND t.b = 2)"

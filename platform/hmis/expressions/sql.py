@@ -81,7 +81,11 @@ def to_sql(expr: Expr | str, columns: Columns, dialect_name: str, *, today: date
     except ExpressionError as error:
         raise error.located(source) from None
     result_type = _RESULT_TYPES.get(types[expr])
-    return sa.type_coerce(compiled, result_type) if result_type is not None else compiled
+    if result_type is None:
+        return compiled
+    # type_coerce hides the operator from SQLAlchemy's precedence rules, so group first:
+    # otherwise not_(<a and b>) would print as NOT a AND b.
+    return sa.type_coerce(compiled.self_group(), result_type)
 
 
 def kind_of_column(element: ColumnElement[Any] | Select[Any]) -> Type:
