@@ -212,13 +212,17 @@ def _user_id(actor: Actor) -> str | None:
 
 def _enroll_household(actor: Actor, project: Project, members: list[Client], relationships: list[int],
                       entry_date: date) -> list[Enrollment]:
-    """One household: the first member is the head; the others' relationships as collected."""
+    """One household: a relationship per member as the household step arranged them (the
+    head first); with one per *other* member, the first member is the head."""
     from ..records.errors import RecordInvalid
     from ..records.households import enroll_household
 
-    pairs = [(client, 1 if position == 0 else (relationships[position - 1] if position - 1 < len(relationships)
-                                               else None))
-             for position, client in enumerate(members)]
+    if len(relationships) == len(members):
+        pairs = list(zip(members, relationships))
+    else:
+        pairs = [(client, 1 if position == 0 else (relationships[position - 1] if position - 1 < len(relationships)
+                                                   else None))
+                 for position, client in enumerate(members)]
     try:
         return list(enroll_household(actor, project, pairs, entry_date))
     except RecordInvalid as invalid:

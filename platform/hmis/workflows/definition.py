@@ -42,6 +42,8 @@ class Step:
     form: str | None
     stage: str | None
     each_member: bool
+    #: a ``choose_project`` step's own project types (HUD ``hud-<code>`` or local keys)
+    project_types: tuple[str, ...] = ()
 
     @property
     def is_end(self) -> bool:
@@ -113,7 +115,8 @@ def from_body(body: dict[str, Any], *, version_id: int = 0, version: int = 0) ->
         steps[raw["id"]] = Step(raw["id"], raw["type"], raw.get("title") or raw["id"].replace("_", " ").capitalize(),
                                 raw.get("help", ""), tuple(raw.get("roles") or ()), tuple(raw.get("collects") or ()),
                                 tuple(raw.get("actions") or ()), transitions, raw.get("form"), raw.get("stage"),
-                                bool(raw.get("each_member")))
+                                bool(raw.get("each_member")),
+                                tuple(str(t) for t in raw.get("project_types") or ()))
     return Workflow(body["id"], body["title"], body.get("description", ""), body["subject"], body["start"],
                     version_id, version, fields, steps, tuple(str(t) for t in body.get("project_types") or ()),
                     body.get("prioritization"), field_names(body))

@@ -243,16 +243,18 @@ def advance(actor: Actor, instance_id: int, *, revision: int, step: str, values:
         if workflow.fields[name].required and data.get(name) is None:
             raise WorkflowRefused(f"'{workflow.fields[name].label}' is required at step '{current.title}'")
 
+    chosen_project = _check_step_values(actor, workflow, current, data)
     target = _choose(instance, workflow, data, to, today)
     next_step = workflow.step(target.to) if target else None
     finished = next_step is not None and next_step.is_end
     now = utcnow()
+    moved = {"project_id": chosen_project} if chosen_project is not None else {}
     won = db.session.execute(
         update(WorkflowInstance)
         .where(WorkflowInstance.id == instance.id, WorkflowInstance.revision == revision,
                WorkflowInstance.status == "active")
         .values(revision=revision + 1, step=next_step.id if next_step else step, data=data, updated_dt=now,
-                status="completed" if finished else "active", completed_dt=now if finished else None)
+                status="completed" if finished else "active", completed_dt=now if finished else None, **moved)
         .execution_options(synchronize_session=False))
     if won.rowcount != 1:
         raise _stale(instance, revision)
@@ -276,6 +278,27 @@ def advance(actor: Actor, instance_id: int, *, revision: int, step: str, values:
     audit.record("workflow.step", subject_type="workflow_instance", subject_id=instance.id,
                  details={"workflow": workflow.key, "step": step, "to": instance.step, "revision": instance.revision})
     return result
+
+
+def _check_step_values(actor: Actor, workflow: Workflow, step: Step, data: dict[str, Any]) -> int | None:
+    """The intake steps' own rules (see :mod:`.intake_steps`); may rearrange ``data`` in place.
+
+    A ``choose_project`` step must be given a project the actor may enroll into (its id is
+    returned, so the instance is about that project from now on); a step collecting
+    ``member_relationships`` needs one per member and exactly one head of household.
+    """
+    from . import intake_steps
+
+    chosen = None
+    try:
+        if step.type == "choose_project" and "project_id" in step.collects:
+            chosen = intake_steps.check_project_choice(actor, workflow, step, data.get("project_id")).id
+        if "member_relationships" in step.collects and data.get("member_ids"):
+            data["member_ids"], data["member_relationships"] = intake_steps.arrange_household(
+                data["member_ids"], data.get("member_relationships"), step.title)
+    except intake_steps.StepInputRefused as refused:
+        raise WorkflowRefused(str(refused)) from None
+    return chosen
 
 
 def _choose(instance: WorkflowInstance, workflow: Workflow, data: dict[str, Any], to: str | None,

@@ -113,6 +113,8 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
                     "form": _TEXT,  #: a form key, or "applicable" (the forms the form rules pick)
                     "stage": {"enum": ["project_start", "update", "annual", "exit", "post_exit", "ce_assessment", "local"]},
                     "each_member": {"type": "boolean"},
+                    #: a choose_project step lists only projects of these types
+                    "project_types": {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1},
                     "actions": {"type": "array", "items": {"$ref": "#/$defs/action"}},
                     "next": {
                         "type": "array",
@@ -263,9 +265,17 @@ def _project_type_problems(body: dict[str, Any]) -> list[DefinitionProblem]:
     from .project_types import catalogue
 
     known = {t.key for t in catalogue()} | {str(t.hud_type) for t in catalogue() if not t.local}
-    return [DefinitionProblem(f"project_types[{i}]", None, f"'{name}' is not a project type in the catalogue "
-                              "(HUD's are hud-0 ... hud-14; local ones are in admin/project_types.yaml)")
-            for i, name in enumerate(body.get("project_types") or ()) if str(name) not in known]
+    named = [(f"project_types[{i}]", name) for i, name in enumerate(body.get("project_types") or ())]
+    named += [(f"steps[{s}].project_types[{i}]", name) for s, step in enumerate(body["steps"])
+              for i, name in enumerate(step.get("project_types") or ())]
+    problems = [DefinitionProblem(where, None, f"'{name}' is not a project type in the catalogue "
+                                  "(HUD's are hud-0 ... hud-14; local ones are in admin/project_types.yaml)")
+                for where, name in named if str(name) not in known]
+    problems += [DefinitionProblem(f"steps[{s}].project_types", None, f"only a choose_project step lists projects; "
+                                   f"step '{step['id']}' is a {step['type']} step")
+                 for s, step in enumerate(body["steps"]) if step.get("project_types")
+                 and step["type"] != "choose_project"]
+    return problems
 
 
 def _closure(starts: list[str], edges: dict[str, list[str]]) -> set[str]:

@@ -20,7 +20,7 @@ from ..models.core import utcnow
 from ..models.definitions import Definition, DefinitionVersion
 from ..models.workflows import DueItem, Notification, WorkflowInstance
 from ..web.auth import current_actor
-from . import checkin, definition, engine
+from . import checkin, definition, engine, intake_steps
 from .definition import Workflow
 from .due import annual_due
 from .engine import StaleInstance, WorkflowRefused
@@ -29,6 +29,9 @@ bp = Blueprint("workflows", __name__, url_prefix="/workflows", template_folder="
 
 #: Step types whose list-of-number fields are chosen from people rather than typed.
 MEMBER_STEPS = ("client_search", "household")
+
+#: Step types at which staff may create a client (after seeing the possible matches).
+CLIENT_STEPS = ("client_search", "household")
 
 
 def _published_workflows() -> list[tuple[str, str, bool]]:
@@ -129,6 +132,8 @@ def _choices(workflow: Workflow, instance: WorkflowInstance, actor: Actor) -> di
     choices: dict[str, list[tuple[Any, str]]] = {}
     for name in step.collects:
         spec = workflow.fields[name]
+        if name == "member_relationships" or (name == "project_id" and step.type == "choose_project"):
+            continue  # a select per member beside each person; projects with their inventory (template)
         if spec.code_list:
             codes = codelists.get(spec.code_list)
             choices[name] = [(code, label) for code, label in codes.codes.items() if code in codes.current]
@@ -137,7 +142,10 @@ def _choices(workflow: Workflow, instance: WorkflowInstance, actor: Actor) -> di
                                           .order_by(Project.project_name).limit(500))
             choices[name] = [(p.id, p.project_name or p.project_id) for p in projects]
         elif spec.type == "list of number" and step.type in MEMBER_STEPS:
-            chosen = instance.data.get(name) or []
+            chosen = list(instance.data.get(name) or [])
+            added = request.args.get("added", type=int)  # a client just created at this step
+            if added and added not in chosen and _visible_client(actor, added):
+                chosen.append(added)
             people = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(chosen)))} if chosen else {}
             query = request.args.get("q", "").strip()
             found = find_clients(actor, query) if query else []
@@ -156,6 +164,16 @@ def _choices(workflow: Workflow, instance: WorkflowInstance, actor: Actor) -> di
     return choices
 
 
+def _visible_client(actor: Actor, client_id: int) -> bool:
+    from ..access.operations import PermissionDenied
+    from ..records.clients import get_client
+
+    try:
+        return get_client(actor, client_id) is not None
+    except PermissionDenied:
+        return False
+
+
 def _forms_for(step, project: Project | None) -> list[tuple[str, str]]:
     """The forms a form step asks for: the one it names, or those the form rules pick."""
     if step.type != "form":
@@ -171,14 +189,23 @@ def _forms_for(step, project: Project | None) -> list[tuple[str, str]]:
 
 
 def _render_instance(instance: WorkflowInstance, *, error: str | None = None, status: int = 200,
-                     submitted: dict[str, Any] | None = None):
+                     submitted: dict[str, Any] | None = None, new_client: dict[str, Any] | None = None):
     actor = current_actor()
     workflow = engine.workflow_of(instance)
     step = workflow.step(instance.step)
     ways = engine.transition_state(instance, workflow) if instance.status == "active" else []
     values = {**(instance.data or {}), **(submitted or {})}
     project = db.session.get(Project, instance.project_id) if instance.project_id else None
+    active = instance.status == "active"
+    relationship_of = {str(member): str(code) for member, code in
+                       zip(values.get("member_ids") or [], values.get("member_relationships") or [])}
+    added = request.args.get("added", type=int)
     context = {
+        "project_choices": (intake_steps.project_choices(actor, intake_steps.step_project_types(workflow, step))
+                            if active and step.type == "choose_project" and "project_id" in step.collects else []),
+        "relationships": intake_steps.relationship_options() if "member_relationships" in step.collects else [],
+        "relationship_of": relationship_of, "added": [added] if added else [],
+        "new_client": new_client or {}, "client_steps": CLIENT_STEPS,
         "forms": _forms_for(step, project) if instance.status == "active" else [],
         "instance": instance, "workflow": workflow, "step": step, "ways": ways, "values": values,
         "choices": _choices(workflow, instance, actor) if instance.status == "active" else {},
@@ -209,7 +236,13 @@ def advance(instance_id: int):
     values: dict[str, Any] = {}
     for name in step.collects if step else ():
         kind = workflow.fields[name].type
-        if kind == "list of number":
+        if name == "member_relationships":
+            # One select per member, named after the client; an unanswered one is sent as
+            # 99 (data not collected) so the engine names the person it is missing for.
+            members = request.form.getlist("member_ids") if "member_ids" in step.collects \
+                else (found.data or {}).get("member_ids") or []
+            values[name] = [request.form.get(f"relationship-{member}") or "99" for member in members]
+        elif kind == "list of number":
             values[name] = request.form.getlist(name)
         elif name in request.form:
             values[name] = request.form.get(name)
@@ -229,6 +262,40 @@ def advance(instance_id: int):
     for message in result.messages:
         flash(message, "success")
     return redirect(url_for("workflows.instance", instance_id=instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/new-client")
+def new_client(instance_id: int):
+    """Create a client from a search or household step: the possible matches first, as on
+    the records room's find screen; created only when none is right (``confirm_new``)."""
+    actor = current_actor()
+    found = db.session.get(WorkflowInstance, instance_id)
+    if found is None:
+        abort(404)
+    workflow = engine.workflow_of(found)
+    step = workflow.step(found.step)
+    typed = {name: (request.form.get(name) or "").strip()[:200] for name in intake_steps.NEW_CLIENT_FIELDS}
+    if found.status != "active" or step.type not in CLIENT_STEPS:
+        return _render_instance(found, error="A client can be created here only at a search or household step.",
+                                status=422)
+    if not engine.may_do(actor, step):
+        return _render_instance(found, error=f"This step is done by {', '.join(step.roles)}.", status=403)
+    from ..records.errors import RecordInvalid
+
+    try:
+        made = intake_steps.new_client(actor, typed, confirmed=bool(request.form.get("confirm_new")))
+    except RecordInvalid as invalid:
+        db.session.rollback()
+        return _render_instance(found, error="The new client was not created: " + " ".join(invalid.errors.values()),
+                                status=422, new_client={**typed, "errors": invalid.errors})
+    if made.client is None:
+        from ..access import policy
+
+        return _render_instance(found, new_client={**typed, "matches": made.matches,
+                                                   "names": policy.display_names(actor, [m.client for m in made.matches])})
+    db.session.commit()
+    flash("Client created: tick them below to add them to this step.", "success")
+    return redirect(url_for("workflows.instance", instance_id=instance_id, added=made.client.id), 303)
 
 
 @bp.get("/check-in/<int:project_id>")
