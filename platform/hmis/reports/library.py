@@ -14,6 +14,7 @@ unknown attribute at publish time.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -40,7 +41,8 @@ BASE: dict[str, str] = {
     "hoh_entry_date": "date", "hoh_move_in_date": "date", "hoh_exit_date": "date",
     "hoh_chronic_individual": "text", "household_max_age": "number", "household_size": "number",
     "household_has_hoh": "number", "household_hoh_count": "number", "household_chronic_at_start": "number",
-    "household_has_child_member": "number",
+    "household_has_child_member": "number", "hoh_date_to_street_essh": "date",
+    "subsidy_information": "number", "hoh_age": "number",
 }
 BASE_NAMES = tuple(BASE)
 
@@ -81,6 +83,9 @@ DERIVED: dict[str, Derived] = {
                                   "and household_has_child_member = 1", ("is_youth", "adult_or_hoh")),
     "chronic_status": Derived("text", "Chronically homeless at start after household propagation: "
                                       "'yes', 'no', 'dk_pnta' or 'missing'."),
+    "household_chronic_status": Derived("text", "The household's chronic status at start from its adults and HoH "
+                                                "(APR Q26a): 'yes' when any is, 'no' when all are, else 'dk_pnta' "
+                                                "when any is, else 'missing'."),
     "move_in_adjusted": Derived("date", "Housing move-in date as HUD adjusts it (the HoH's, for members "
                                         "present then; none when invalid or after report end)."),
     "moved_in": Derived("yes/no", "Moved into housing by report end (PSH, OPH, RRH).",
@@ -105,6 +110,10 @@ DERIVED: dict[str, Derived] = {
     "ce_assessment_level": Derived("number", "Assessment level (4.19.4) of the stay's latest assessment in the range."),
     "ce_prioritization_status": Derived("number", "Prioritization status (4.19.7) of the stay's latest "
                                                   "assessment in the range."),
+    "ce_access_event": Derived("number", "CE APR Q9c: the access event (4.20.2 codes 1-4) following the stay's latest "
+                                         "assessment in range: the latest one from that assessment to report end + 90 "
+                                         "days and before any later assessment."),
+    "ce_referral_event": Derived("number", "CE APR Q9d: the referral event (4.20.2 codes 5-18) chosen the same way."),
     "ce_events_in_range": Derived("number", "Coordinated entry events (4.20) of this stay dated in the range."),
 }
 
@@ -143,6 +152,65 @@ for _stage in INCOME_STAGES:
     DERIVED[f"{_stage}_earned_income"] = Derived("number", f"Monthly earned income {_label}.")
     for _field in INCOME_FLAGS:
         DERIVED[f"{_stage}_{_field}"] = Derived("number", f"IncomeBenefits {_field} {_label}.")
+
+#: Point-in-time dates (APR Q7b/Q8b): the last Wednesday of these months inside the report range.
+PIT_MONTHS = {"january": 1, "april": 4, "july": 7, "october": 10}
+for _month in PIT_MONTHS:
+    DERIVED[f"pit_{_month}"] = Derived(
+        "yes/no", f"Present on the last Wednesday of {_month.title()} inside the report range: started by "
+                  "then, not exited before it (residential: exited after it), moved in by then (PSH/OPH/RRH), "
+                  "a bed night on it (ES night-by-night).")
+
+#: Disability types (4.05-4.10, list 1.3) with the name reports use for each.
+DISABILITY_TYPES = {
+    "physical_disability": 5, "developmental_disability": 6, "chronic_health_condition": 7, "hiv_aids": 8,
+    "mental_health_disorder": 9, "substance_use_disorder": 10,
+}
+#: Which 4.05-4.10 record a stage reads: start (stage 1), exit (stage 3), latest (any, dated by report end).
+DISABILITY_STAGES = {"start": "at project start", "exit": "at exit", "latest": "latest dated by report end"}
+for _stage, _label in DISABILITY_STAGES.items():
+    for _name in DISABILITY_TYPES:
+        DERIVED[f"{_stage}_{_name}"] = Derived(
+            "number", f"Disability response (4.05-4.10; substance use 1 alcohol, 2 drugs, 3 both) for "
+                      f"{_name.replace('_', ' ')}, record {_label}.")
+
+DERIVED["dv_survivor"] = Derived("number", "Domestic violence survivor (4.11) on the latest record dated by "
+                                           "report end.")
+DERIVED["dv_when_occurred"] = Derived("number", "When the domestic violence occurred (4.11.A) on that record.")
+
+# Street outreach / ES-NbN contacts (APR Q9a/Q9b, reports.md): the stay's current living situations
+# (4.12) from its start to its exit, its engagement and report end; with an engagement date that has
+# no 4.12 record the engagement itself is one more contact.
+DERIVED["outreach_contacts"] = Derived("number", "Contacts counted for the stay (4.12 records from start to exit, "
+                                                 "engagement and report end, plus the engagement when it has none).")
+DERIVED["outreach_contact_in_range"] = Derived("yes/no", "One of those 4.12 contacts is dated in the report range.")
+DERIVED["outreach_first_contact_situation"] = Derived(
+    "number", "The 4.12 situation at the first counted contact (37 when the engagement is the only contact).")
+
+
+def disability_parts(name: str) -> tuple[str, int] | None:
+    """``exit_hiv_aids`` -> ("exit", 8); None when the name is not a disability attribute."""
+    stage, _, kind = name.partition("_")
+    if stage in DISABILITY_STAGES and kind in DISABILITY_TYPES:
+        return stage, DISABILITY_TYPES[kind]
+    return None
+
+
+def last_wednesday(year: int, month: int) -> date:
+    """The last Wednesday of a month (HUD's point-in-time night for Q7b/Q8b)."""
+    following = date(year + month // 12, month % 12 + 1, 1)
+    last = following - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - 2) % 7)
+
+
+def pit_date(month: int, start: date, end: date) -> date | None:
+    """The latest last-Wednesday of ``month`` inside [start, end], or None when the range has none."""
+    for year in range(end.year, start.year - 1, -1):
+        night = last_wednesday(year, month)
+        if start <= night <= end:
+            return night
+    return None
+
 
 ORDER = tuple(DERIVED)
 ATTRIBUTES: dict[str, str] = {**BASE, **{name: d.kind for name, d in DERIVED.items()}}

@@ -32,7 +32,8 @@ from sqlalchemy.sql.selectable import Select
 
 from ..expressions import to_sql
 from ..models import (
-    Assessment, Client, Disabilities, Enrollment, Event, Exit, Funder, IncomeBenefits, Project, ProjectCoC, Services,
+    Assessment, Client, CurrentLivingSituation, Disabilities, Enrollment, Event, Exit, Funder, HealthAndDV,
+    IncomeBenefits, Project, ProjectCoC, Services,
 )
 from . import library
 from .parameters import ReportParameters
@@ -44,6 +45,11 @@ NIGHT_BY_NIGHT = 1
 BED_NIGHT = 200
 #: Project types where a housing move-in date applies (PSH, OPH, RRH).
 MOVE_IN_TYPES = (3, 9, 10, 13)
+#: 4.20.2 event codes: access events (CE APR Q9c) and referrals to projects and services (Q9d).
+CE_ACCESS_EVENTS = (1, 2, 3, 4)
+CE_REFERRAL_EVENTS = tuple(range(5, 19))
+#: Residential project types: on a PIT night an exit that night ends the stay (reports.md Q7b).
+RESIDENTIAL_TYPES = (0, 1, 2, 3, 8, 9, 10, 13)
 #: ES, SO and SH: the 3.917 time test applies whatever the prior living situation.
 STREET_SHELTER_TYPES = (0, 1, 4, 8)
 #: Disability types whose "yes" alone makes a disabling condition (developmental, HIV/AIDS).
@@ -147,7 +153,7 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         "enrollment_created": _as_date(E.date_created, dialect),
         "exit_created": _as_date(X.date_created, dialect),
         "destination": X.destination, "destination_subsidy_type": X.destination_subsidy_type,
-        "housing_assessment": X.housing_assessment,
+        "housing_assessment": X.housing_assessment, "subsidy_information": X.subsidy_information,
         "dob": C.dob, "dob_data_quality": C.dob_data_quality, "veteran_status": C.veteran_status,
         "first_name": C.first_name, "last_name": C.last_name, "name_data_quality": C.name_data_quality,
         "ssn": C.ssn, "ssn_data_quality": C.ssn_data_quality, "sex": C.sex, "race_none": C.race_none,
@@ -189,7 +195,16 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         sa.type_coerce(sa.func.max(sa.case((hoh, s.exit_date))).over(**by_household), sa.Date).label("hoh_exit_date"),
         sa.type_coerce(sa.func.max(sa.case((hoh, s.chronic_individual))).over(**by_household), sa.String)
         .label("hoh_chronic_individual"),
+        # children who start with the HoH take the HoH's 3.917.3 date (APR Q22e)
+        sa.type_coerce(sa.func.max(sa.case((hoh, s.date_to_street_essh))).over(**by_household), sa.Date)
+        .label("hoh_date_to_street_essh"),
+        # the household's chronic status (APR Q26a) from its adults and HoH: 3 yes, 2 DK/PNTA, 1 missing, 0 no
+        sa.type_coerce(sa.func.max(sa.case((sa.or_(is_adult, hoh), sa.case(
+            (s.chronic_individual == "yes", 3), (s.chronic_individual == "dk_pnta", 2),
+            (s.chronic_individual == "missing", 1), else_=0)), else_=0)).over(**by_household), sa.Integer)
+        .label("household_chronic_rank"),
         sa.type_coerce(sa.func.max(s.age).over(**by_household), sa.Integer).label("household_max_age"),
+        sa.type_coerce(sa.func.max(sa.case((hoh, s.age))).over(**by_household), sa.Integer).label("hoh_age"),
         sa.type_coerce(sa.func.count().over(**by_household), sa.Integer).label("household_size"),
         sa.type_coerce(hh_any(hoh), sa.Integer).label("household_has_hoh"),
         # a son or daughter of the HoH aged 24 or under: makes a youth household "parenting"
@@ -322,6 +337,10 @@ class _Derived:
         method = getattr(self, f"_{name}", None)
         if method is not None:
             built = method()
+        elif (disability := library.disability_parts(name)) is not None:
+            built = self._disability(*disability)
+        elif name.startswith("pit_") and name[4:] in library.PIT_MONTHS:
+            built = self._present_on_pit(library.PIT_MONTHS[name[4:]])
         elif name in library.EXPRESSIONS:
             built = self.expr(library.EXPRESSIONS[name])
         else:
@@ -382,6 +401,12 @@ class _Derived:
             (f["hoh_chronic_individual"].in_(("dk_pnta", "missing")), f["hoh_chronic_individual"]),
             else_="no")
 
+    def _household_chronic_status(self) -> ColumnElement[Any]:
+        """APR Q26a: any adult or HoH chronically homeless -> 'yes'; else everyone 'no' -> 'no'; else any
+        DK/PNTA -> 'dk_pnta'; else 'missing'."""
+        rank = self.flat["household_chronic_rank"]
+        return sa.case((rank == 3, "yes"), (rank == 2, "dk_pnta"), (rank == 1, "missing"), else_="no")
+
     def _bed_nights(self) -> ColumnElement[Any]:
         """Nights in the report range: distinct bed-night dates for ES-NbN, else days of the stay in range."""
         f = self.flat
@@ -435,12 +460,131 @@ class _Derived:
     def _ce_prioritization_status(self) -> ColumnElement[Any]:
         return self._ce_latest(Assessment.prioritization_status)
 
+    def _ce_following_event(self, codes: tuple[int, ...]) -> ColumnElement[Any]:
+        """The latest event of ``codes`` dated from the stay's latest assessment in range to report end + 90
+        days, and not after a later assessment of the stay (which would start its own window)."""
+        f = self.flat
+        # explicit correlation: these nest two deep, and only their own tables are theirs
+        anchor = (self._ce_assessments().with_only_columns(Assessment.assessment_date)
+                  .order_by(Assessment.assessment_date.desc(), Assessment.id.desc()).limit(1)
+                  .correlate_except(Assessment).scalar_subquery())
+        later = aliased(Assessment, name="later_assessment")
+        reassessed = sa.exists().where(
+            later.data_source_id == Event.data_source_id, later.enrollment_id == Event.enrollment_id,
+            later.date_deleted.is_(None), later.assessment_date > anchor,
+            later.assessment_date <= Event.event_date).correlate_except(later)
+        window_end = sa.literal(self.params.end + timedelta(days=90), sa.Date)
+        return (sa.select(Event.event).correlate_except(Event).where(
+            Event.data_source_id == f["data_source_id"], Event.enrollment_id == f["enrollment_id"],
+            Event.date_deleted.is_(None), Event.event.in_(codes), Event.event_date >= anchor,
+            Event.event_date <= window_end, ~reassessed)
+            .order_by(Event.event_date.desc(), Event.id.desc()).limit(1).scalar_subquery())
+
+    def _ce_access_event(self) -> ColumnElement[Any]:
+        return self._ce_following_event(CE_ACCESS_EVENTS)
+
+    def _ce_referral_event(self) -> ColumnElement[Any]:
+        return self._ce_following_event(CE_REFERRAL_EVENTS)
+
     def _ce_events_in_range(self) -> ColumnElement[Any]:
         f = self.flat
         return (sa.select(sa.func.count()).select_from(Event).where(
             Event.data_source_id == f["data_source_id"], Event.enrollment_id == f["enrollment_id"],
             Event.date_deleted.is_(None), Event.event_date >= sa.literal(self.params.start, sa.Date),
             Event.event_date <= sa.literal(self.params.end, sa.Date)).scalar_subquery())
+
+    def _disability(self, stage: str, disability_type: int) -> ColumnElement[Any]:
+        """The response of the stay's 4.05-4.10 record of one type at a stage (the latest such record)."""
+        f = self.flat
+        query = sa.select(Disabilities.disability_response).where(
+            Disabilities.data_source_id == f["data_source_id"], Disabilities.enrollment_id == f["enrollment_id"],
+            Disabilities.date_deleted.is_(None), Disabilities.disability_type == disability_type)
+        if stage == "start":
+            query = query.where(Disabilities.data_collection_stage == 1)
+        elif stage == "exit":
+            query = query.where(Disabilities.data_collection_stage == 3)
+        else:
+            query = query.where(Disabilities.information_date <= sa.literal(self.params.end, sa.Date))
+        return (query.order_by(Disabilities.information_date.desc(), Disabilities.id.desc())
+                .limit(1).scalar_subquery())
+
+    def _health_and_dv(self, column: Any) -> ColumnElement[Any]:
+        """A field of the stay's latest 4.11 record dated by report end."""
+        f = self.flat
+        return (sa.select(column).where(
+            HealthAndDV.data_source_id == f["data_source_id"], HealthAndDV.enrollment_id == f["enrollment_id"],
+            HealthAndDV.date_deleted.is_(None),
+            HealthAndDV.information_date <= sa.literal(self.params.end, sa.Date))
+            .order_by(HealthAndDV.information_date.desc(), HealthAndDV.id.desc()).limit(1).scalar_subquery())
+
+    def _dv_survivor(self) -> ColumnElement[Any]:
+        return self._health_and_dv(HealthAndDV.domestic_violence_survivor)
+
+    def _dv_when_occurred(self) -> ColumnElement[Any]:
+        return self._health_and_dv(HealthAndDV.when_occurred)
+
+    def _counted_contacts(self) -> Any:
+        """The stay's 4.12 records that count as contacts (APR Q9a): dated from the start, by the exit,
+        by the engagement date and by report end."""
+        f = self.flat
+        cls = CurrentLivingSituation
+        day = cls.information_date
+        return sa.select(cls).where(
+            cls.data_source_id == f["data_source_id"], cls.enrollment_id == f["enrollment_id"],
+            cls.date_deleted.is_(None), day >= f["entry_date"], day <= sa.literal(self.params.end, sa.Date),
+            sa.or_(f["exit_date"].is_(None), day <= f["exit_date"]),
+            sa.or_(f["date_of_engagement"].is_(None), day <= f["date_of_engagement"]))
+
+    def _engagement_as_contact(self) -> ColumnElement[Any]:
+        """An engagement date inside the stay and the range's end with no 4.12 record on it counts as a contact."""
+        f = self.flat
+        cls = CurrentLivingSituation
+        engaged = f["date_of_engagement"]
+        record_that_day = sa.exists().where(
+            cls.data_source_id == f["data_source_id"], cls.enrollment_id == f["enrollment_id"],
+            cls.date_deleted.is_(None), cls.information_date == engaged)
+        return sa.and_(engaged.is_not(None), engaged >= f["entry_date"],
+                       engaged <= sa.literal(self.params.end, sa.Date),
+                       sa.or_(f["exit_date"].is_(None), engaged <= f["exit_date"]), ~record_that_day)
+
+    def _outreach_contacts(self) -> ColumnElement[Any]:
+        records = self._counted_contacts().with_only_columns(sa.func.count()).scalar_subquery()
+        return records + sa.case((self._engagement_as_contact(), 1), else_=0)
+
+    def _outreach_contact_in_range(self) -> ColumnElement[Any]:
+        cls = CurrentLivingSituation
+        return self._counted_contacts().where(cls.information_date >= sa.literal(self.params.start, sa.Date)).exists()
+
+    def _outreach_first_contact_situation(self) -> ColumnElement[Any]:
+        cls = CurrentLivingSituation
+        first = (self._counted_contacts().with_only_columns(cls.current_living_situation)
+                 .order_by(cls.information_date, cls.id).limit(1).scalar_subquery())
+        # counted records are never after the engagement, so the engagement is first only when alone
+        return sa.func.coalesce(first, sa.case((self._engagement_as_contact(), 37)))
+
+    def _present_on_pit(self, month: int) -> ColumnElement[Any]:
+        """Present on the PIT night of ``month`` (reports.md Q7b), judged on the universe row's stay.
+
+        Started by the night; residential stays must not have exited by it (an exit on the night
+        ends the stay), other types only need an exit on or after it; PSH/OPH/RRH need the
+        adjusted move-in by the night; ES night-by-night needs a bed night on it.
+        """
+        night = library.pit_date(month, self.params.start, self.params.end)
+        if night is None:
+            return sa.false()
+        f = self.flat
+        pit = sa.literal(night, sa.Date)
+        exit_date, project_type = f["exit_date"], f["project_type"]
+        not_exited = sa.case((project_type.in_(RESIDENTIAL_TYPES), sa.or_(exit_date.is_(None), exit_date > pit)),
+                             else_=sa.or_(exit_date.is_(None), exit_date >= pit))
+        bed_night = sa.exists().where(
+            Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
+            Services.record_type == BED_NIGHT, Services.date_deleted.is_(None), Services.date_provided == pit)
+        move_in = self._move_in_adjusted()
+        return sa.and_(
+            f["entry_date"] <= pit, not_exited,
+            sa.or_(project_type.not_in(MOVE_IN_TYPES), sa.and_(move_in.is_not(None), move_in <= pit)),
+            sa.or_(project_type != NIGHT_BY_NIGHT, bed_night))
 
     def _income(self, name: str) -> ColumnElement[Any]:
         stage, field = library.split_income_name(name)
