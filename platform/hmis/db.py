@@ -78,3 +78,12 @@ def heads() -> list[str]:
 
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\`` taken literally.
+
+    Use it with ``escape="\\\\"``: ``column.ilike(contains_pattern(q), escape="\\\\")``.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from sqlalchemy import func, select
 
+from ..db import contains_pattern
 from ..extensions import db
 from ..models import Organization
 from ..models.core import Account, utcnow
@@ -97,7 +98,7 @@ def list_accounts(actor: Actor, search: str = "") -> list[Account]:
     """Accounts the actor manages, by name."""
     statement = select(Account).order_by(func.lower(Account.name), Account.id)
     if search.strip():
-        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(search.strip().lower())
         statement = statement.where((func.lower(Account.email).like(pattern, escape="\\"))
                                     | (func.lower(Account.name).like(pattern, escape="\\")))
     accounts = db.session.scalars(statement).all()

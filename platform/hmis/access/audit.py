@@ -20,6 +20,7 @@ from typing import Any, Iterator, Mapping
 from flask import g, has_request_context, request
 from sqlalchemy import Select, select
 
+from ..db import contains_pattern
 from ..extensions import db
 from ..models.audit import AuditEvent
 from ..models.core import Account
@@ -146,18 +147,13 @@ def _parse_date(raw: str | None) -> date | None:
         return None
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def filtered(filters: AuditFilters) -> Select:
     """Events matching ``filters``, newest first."""
     statement = select(AuditEvent).order_by(AuditEvent.occurred_dt.desc(), AuditEvent.id.desc())
     if filters.action:
         statement = statement.where(AuditEvent.action == filters.action)
     if filters.account:
-        statement = statement.where(AuditEvent.account_email.ilike(_like(filters.account.lower()), escape="\\"))
+        statement = statement.where(AuditEvent.account_email.ilike(contains_pattern(filters.account.lower()), escape="\\"))
     if filters.subject_type:
         statement = statement.where(AuditEvent.subject_type == filters.subject_type)
     if filters.subject_id:

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from ..access import audit
+from ..db import contains_pattern
 from ..extensions import db
 from ..models import (
     Client,
@@ -128,11 +129,6 @@ def paginate(statement: Select):
                        error_out=False)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _live(model):
     """Records not deleted in their source system."""
     return model.date_deleted.is_(None)
@@ -177,8 +173,8 @@ def organizations():
     statement = select(Organization).where(_live(Organization)).order_by(
         func.lower(Organization.organization_name), Organization.id)
     if q:
-        statement = statement.where(or_(Organization.organization_name.ilike(_like(q), escape="\\"),
-                                        Organization.organization_common_name.ilike(_like(q), escape="\\"),
+        statement = statement.where(or_(Organization.organization_name.ilike(contains_pattern(q), escape="\\"),
+                                        Organization.organization_common_name.ilike(contains_pattern(q), escape="\\"),
                                         Organization.organization_id == q))
     page = paginate(statement)
     project_counts = _project_counts(page.items)
@@ -228,8 +224,8 @@ def projects():
     project_type = request.args.get("type", type=int)
     statement = select(Project).where(_live(Project)).order_by(func.lower(Project.project_name), Project.id)
     if q:
-        statement = statement.where(or_(Project.project_name.ilike(_like(q), escape="\\"),
-                                        Project.project_common_name.ilike(_like(q), escape="\\"),
+        statement = statement.where(or_(Project.project_name.ilike(contains_pattern(q), escape="\\"),
+                                        Project.project_common_name.ilike(contains_pattern(q), escape="\\"),
                                         Project.project_id == q))
     if organization_id:
         org = db.session.get(Organization, organization_id)
@@ -318,8 +314,8 @@ def client_search(statement: Select, q: str) -> Select:
     """
     words = [w for w in q.replace(",", " ").split() if w][:5]
     name_match = and_(*[
-        or_(Client.first_name.ilike(_like(w), escape="\\"), Client.last_name.ilike(_like(w), escape="\\"),
-            Client.middle_name.ilike(_like(w), escape="\\"))
+        or_(Client.first_name.ilike(contains_pattern(w), escape="\\"), Client.last_name.ilike(contains_pattern(w), escape="\\"),
+            Client.middle_name.ilike(contains_pattern(w), escape="\\"))
         for w in words
     ])
     return statement.where(or_(name_match, Client.personal_id == q))
