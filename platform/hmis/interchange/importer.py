@@ -1,10 +1,17 @@
 """Import one HMIS CSV export into the HUD tables, all or nothing.
 
-For each file, parents first: rows are parsed and checked in Python, streamed into
-a temporary staging table (PostgreSQL ``COPY``; SQLite batched inserts), then the
-database itself finds duplicate keys and references to missing records, and one
-``INSERT ... ON CONFLICT`` merges the rows into the real table: new rows are added,
-rows with a newer DateUpdated replace the stored ones, the rest are left alone.
+For each file, parents first, the rows are staged and their values checked:
+
+* on PostgreSQL the file's text is COPYed as it is and checked set-based
+  (``copystage``): only cells that are not plainly valid come back to Python, to
+  the same checks the Python path runs;
+* on SQLite, and on PostgreSQL for a file COPY cannot read as it is (not UTF-8,
+  ragged rows, ...), rows are parsed and checked in Python and inserted in batches.
+
+Then the database itself finds duplicate keys and references to missing records,
+and one ``INSERT ... SELECT`` merges the rows into the real table: new rows are
+added, rows with a newer DateUpdated replace the stored ones (``ON CONFLICT``),
+the rest are left alone.
 
 Structural errors (a missing file or column, a duplicate key, an unsafe archive)
 roll everything back. Values outside their code lists are kept and flagged; rows
@@ -27,10 +34,13 @@ from ..extensions import db
 from ..hud import SPEC, HudColumn, HudFile, codelists, elements, formats, fy2024, snake_name
 from ..models import HUD_MODELS, CustomDataElementDefinition, CustomDataElementValue, DataSource
 from .checks import IssueLog
+from .copystage import CopyStage
 from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
 from .values import PARSERS, BadValue
 
 BATCH_ROWS = 5000
+#: First key of the PostgreSQL advisory lock an import holds on its data source.
+IMPORT_LOCK = 0x484D4953  # "HMIS"
 
 
 @dataclass
@@ -110,6 +120,10 @@ class Importer:
                 transaction = connection.begin()
                 try:
                     data_source_id = self._data_source(connection)
+                    if connection.dialect.name == "postgresql":
+                        # One import per source at a time: a second waits, then merges into
+                        # what the first stored (FileLoader._merge relies on it).
+                        connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK, data_source_id)))
                     self._load_all(connection, source, plans, data_source_id)
                 except BaseException:
                     transaction.rollback()
@@ -117,6 +131,8 @@ class Importer:
                 if self.log.has_errors or self.dry_run:
                     transaction.rollback()
                 else:
+                    from ..access.sensitive import seal_plaintext_ssns  # issue 6: SSNs are kept encrypted
+                    seal_plaintext_ssns(connection, data_source_id)  # what this import wrote to client.ssn
                     transaction.commit()
         finally:
             source.close()
@@ -284,7 +300,8 @@ class FileLoader:
         self.target: Table = HUD_MODELS[self.file.name].__table__
         self.result = FileResult()
         self.postgres = connection.dialect.name == "postgresql"
-        self.stage = self._stage_table()
+        self.stage: Table  #: the typed stage table (or, on the COPY path, a view with its columns)
+        self._copied: CopyStage | None = None  #: set when the file went through the COPY path
         self._line = 1  #: the last line read, for messages
         self._dependent = self._dependent_columns()
 
@@ -292,26 +309,37 @@ class FileLoader:
     def _retired_column(name: str) -> str:
         return f"fy2024_{snake_name(name)}"
 
-    def _stage_table(self) -> Table:
+    def _stage_columns(self) -> list[Column]:
+        """row_no (the physical line), the spec's columns typed as in the target, the retired FY2024 ones."""
         columns = [Column("row_no", Integer)]
         columns += [Column(c.attr, self.target.c[c.attr].type) for c in self.file.columns]
         columns += [Column(self._retired_column(name), Text) for name in self.plan.retired]
-        stage = Table(f"stage_{self.file.table}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        return columns
+
+    def _stage_table(self) -> Table:
+        stage = Table(f"stage_{self.file.table}", MetaData(), *self._stage_columns(), prefixes=["TEMPORARY"])
         stage.drop(self.connection, checkfirst=True)
         stage.create(self.connection)
         return stage
 
     def load(self) -> FileResult:
         warnings_before = self.log.total("warning")
-        try:
-            self._stage_rows()
-        except (csv.Error, NotCsv, zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            # Unreadable past some point: the import is refused (nothing is kept),
-            # and the message says where, so the export can be made again.
-            self.log.add("unreadable_file", self.file.filename,
-                         f"{self.file.filename} cannot be read past line {self._line}: {exc}.", row=self._line)
-            self.stage.drop(self.connection)
-            return self.result
+        copied = CopyStage(self) if self.postgres else None
+        if copied is not None and copied.stage():
+            # PostgreSQL took the file's text as it is; the checks ran set-based.
+            self._copied, self.stage = copied, copied.table()
+            self.result.rows = copied.rows
+        else:
+            self.stage = self._stage_table()
+            try:
+                self._stage_rows()
+            except (csv.Error, NotCsv, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                # Unreadable past some point: the import is refused (nothing is kept),
+                # and the message says where, so the export can be made again.
+                self.log.add("unreadable_file", self.file.filename,
+                             f"{self.file.filename} cannot be read past line {self._line}: {exc}.", row=self._line)
+                self.stage.drop(self.connection)
+                return self.result
         self._check_duplicates()
         self._check_references()
         self._check_users()
@@ -320,7 +348,10 @@ class FileLoader:
         self._merge()
         if self.plan.retired:
             self._keep_retired_values()
-        self.stage.drop(self.connection)
+        if self._copied is not None:
+            self._copied.drop()
+        else:
+            self.stage.drop(self.connection)
         self.result.warnings = self.log.total("warning") - warnings_before
         return self.result
 
@@ -396,16 +427,18 @@ class FileLoader:
             kept = []
             for row in rows:
                 if row[1] is None:
-                    self.result.rejected += 1
-                    self.log.add("missing_key", self.file.filename,
-                                 f"{self.file.filename} line {row[0]} has no {self.file.key.name}; "
-                                 "the row cannot be stored.", row=row[0], column=self.file.key.name,
-                                 element=self._element(self.file.key))
+                    self._reject_missing_key(row[0])
                     continue
                 kept.append(row)
             rows = kept
         if rows:
             self._write(rows)
+
+    def _reject_missing_key(self, line: int) -> None:
+        self.result.rejected += 1
+        self.log.add("missing_key", self.file.filename,
+                     f"{self.file.filename} line {line} has no {self.file.key.name}; the row cannot be stored.",
+                     row=line, column=self.file.key.name, element=self._element(self.file.key))
 
     def _column_values(self, texts: tuple[str, ...], lines: list[int], parser, column: HudColumn,
                        valid, retired, required: bool) -> list[Any]:
@@ -496,23 +529,32 @@ class FileLoader:
         """Check each distinct (value, deciding values) combination once, then flag its rows."""
         for index, column, deciders in self._dependent:
             combos = list(zip(typed[index], *[typed[i] for _, i in deciders]))
-            invalid = {}
-            for combo in set(combos):
-                code = combo[0]
-                if code is None:
-                    continue
-                row = {name: value for (name, _), value in zip(deciders, combo[1:])}
-                list_id = codelists.list_for(column, row)
-                if list_id and not codelists.is_valid(list_id, code, allow_retired=True):
-                    invalid[combo] = list_id
+            invalid = self._invalid_combos(column, deciders, set(combos))
             if not invalid:
                 continue
             for line, combo in zip(lines, combos):
                 if combo in invalid:
-                    self.log.add("invalid_code", self.file.filename,
-                                 f"{column.element}: {combo[0]} is not valid here (list {invalid[combo]}, "
-                                 "chosen by the row); kept as given.", row=line, column=column.name,
-                                 value=str(combo[0]), element=self._element(column))
+                    self._flag_combo(column, combo, invalid[combo], line)
+
+    @staticmethod
+    def _invalid_combos(column: HudColumn, deciders, combos) -> dict[tuple, str]:
+        """(code, deciding values...) -> the list the row chose, for each combination whose code is not in it."""
+        invalid = {}
+        for combo in combos:
+            code = combo[0]
+            if code is None:
+                continue
+            row = {name: value for (name, _), value in zip(deciders, combo[1:])}
+            list_id = codelists.list_for(column, row)
+            if list_id and not codelists.is_valid(list_id, code, allow_retired=True):
+                invalid[combo] = list_id
+        return invalid
+
+    def _flag_combo(self, column: HudColumn, combo: tuple, list_id: str, line: int) -> None:
+        self.log.add("invalid_code", self.file.filename,
+                     f"{column.element}: {combo[0]} is not valid here (list {list_id}, chosen by the row); "
+                     "kept as given.", row=line, column=column.name, value=str(combo[0]),
+                     element=self._element(column))
 
     def _element(self, column: HudColumn) -> str:
         """The HUD data element a column records, for issue reports ("3.03 Date of Birth")."""
@@ -602,10 +644,13 @@ class FileLoader:
             parent = HUD_MODELS[parent_name].__table__
             parent_key = parent.c[SPEC[parent_name].column(parent_column).attr]
             child_value = stage.c[column.attr]
-            exists = select(literal(1)).where(parent.c.data_source_id == self.data_source_id,
-                                              parent_key == child_value).exists()
+            # An outer join, not "IS NULL OR NOT EXISTS": PostgreSQL runs that OR as a
+            # probe per row, the join as one hash join. An empty reference matches nothing.
+            found = stage.outerjoin(parent, and_(parent.c.data_source_id == self.data_source_id,
+                                                 parent_key == child_value))
             orphans = self.connection.execute(
-                select(stage.c.row_no, child_value).where(or_(child_value.is_(None), ~exists)).order_by(stage.c.row_no)
+                select(stage.c.row_no, child_value).select_from(found).where(parent.c.id.is_(None))
+                .order_by(stage.c.row_no)
             ).all()
             if not orphans:
                 continue
@@ -665,15 +710,20 @@ class FileLoader:
         has_updated = "date_updated" in stage.c
         newer = (or_(stage.c.date_updated > target.c.date_updated, target.c.date_updated.is_(None),
                      stage.c.date_updated.is_(None)) if has_updated else true())
-        counts = self.connection.execute(
-            select(
-                func.count(),
-                func.count(target.c.id),
-                func.sum(_case(and_(target.c.id.is_not(None), newer))),
-                func.sum(_case(stage.c.date_deleted.is_not(None))) if "date_deleted" in stage.c else literal(0),
-            ).select_from(stage.outerjoin(target, match))
-        ).one()
-        staged, existing, updated, deleted = counts[0], counts[1], counts[2] or 0, counts[3] or 0
+        deleted_rows = func.count(stage.c.date_deleted) if "date_deleted" in stage.c else literal(0)
+        # A source's first import (no stored rows; Importer.run holds the source's
+        # lock) needs neither the join nor ON CONFLICT's per-row speculative insert.
+        first = self.connection.scalar(
+            select(literal(1)).where(target.c.data_source_id == self.data_source_id).limit(1)) is None
+        if first:
+            staged, deleted = self.connection.execute(select(func.count(), deleted_rows).select_from(stage)).one()
+            existing = updated = 0
+        else:
+            counts = self.connection.execute(
+                select(func.count(), func.count(target.c.id), func.sum(_case(and_(target.c.id.is_not(None), newer))),
+                       deleted_rows).select_from(stage.outerjoin(target, match))
+            ).one()
+            staged, existing, updated, deleted = counts[0], counts[1], counts[2] or 0, counts[3] or 0
         self.result.inserted = staged - existing
         self.result.updated = updated
         self.result.unchanged = existing - updated
@@ -685,6 +735,9 @@ class FileLoader:
         insert = _dialect_insert(self.connection)(target)
         source_rows = select(literal(self.data_source_id), *[stage.c[c] for c in columns]).where(true())
         statement = insert.from_select(["data_source_id", *columns], source_rows)
+        if first:
+            self.connection.execute(statement)
+            return
         update_columns = {c: statement.excluded[c] for c in columns if c != key}
         if has_updated:
             condition = or_(statement.excluded.date_updated > target.c.date_updated,
