@@ -56,6 +56,8 @@ def _register() -> None:
     from .workflows.cli import schedule_group, workflow_group  # the workflows room (issue 4)
     cli.add_command(schedule_group)
     cli.add_command(workflow_group)
+    from .access.ssn_cli import ssn_group  # encrypted SSNs (issue 6)
+    cli.add_command(ssn_group)
 
 
 _register()

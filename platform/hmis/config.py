@@ -68,6 +68,11 @@ def parse_fernet_key(text: str) -> str:
     return key
 
 
+def parse_fernet_keys(text: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys (empty: none)."""
+    return tuple(parse_fernet_key(part) for part in text.split(",") if part.strip())
+
+
 def parse_path(text: str) -> str:
     return str(Path(text).expanduser().resolve())
 
@@ -115,6 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Fernet key that encrypts sensitive fields at rest (SSN, two-factor secrets) and keys their "
             "search hashes. Required in production; derived from SECRET_KEY otherwise (so changing "
             "SECRET_KEY then makes them unreadable)."),
+    Setting("RETIRED_ENCRYPTION_KEYS", "HMIS_RETIRED_ENCRYPTION_KEYS", parse_fernet_keys, (),
+            "Comma-separated keys ENCRYPTION_KEY replaced: still read, never written. List the old key "
+            "here when changing ENCRYPTION_KEY, run `hmis ssn rotate`, then remove it."),
     Setting("IDLE_TIMEOUT_MINUTES", "HMIS_IDLE_TIMEOUT_MINUTES", parse_int, 30,
             "Minutes without a request after which a signed-in session ends (0: never)."),
     Setting("SKIP_TWO_FACTOR", "HMIS_SKIP_TWO_FACTOR", parse_bool, False,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hmis.access.operations import Actor, PermissionDenied
+from hmis.access.sensitive import ssn_of
 from hmis.custom_data import define_element, set_value, values_for
 from hmis.extensions import db
 from hmis.identity import merge as merge_module
@@ -65,10 +66,11 @@ def test_merge_moves_everything_with_the_chosen_fields_and_is_audited(pair):
     assert db.session.scalar(select(ClientRestriction.client_id)) == survivor.id
     db.session.refresh(survivor)
     db.session.refresh(merged)
-    assert (survivor.ssn, survivor.middle_name, survivor.veteran_status) == ("123456781", "King", 0)
+    assert (survivor.ssn, survivor.middle_name, survivor.veteran_status) == ("xxxxx6781", "King", 0)
+    assert ssn_of(db.session, survivor) == "123456781"  # the number moved encrypted (client_ssn)
     assert merged.date_deleted is not None
     assert record.before_state["merged_client"]["personal_id"] == "A2"
-    assert record.before_state["survivor_fields"] == {"ssn": {"old": None, "new": "123456781"},
+    assert record.before_state["survivor_fields"] == {"ssn": {"old": None, "new": "xxxxx6781", "old_encrypted": None},
                                                       "middle_name": {"old": None, "new": "King"}}
     assert record.flags["overlapping_enrollments"][0]["enrollments"] in (["E1", "E2"], ["E2", "E1"])
     assert record.flags["left_behind"] == {"custom_data_element_value": 1}

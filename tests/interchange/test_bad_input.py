@@ -9,6 +9,7 @@ from hmis.extensions import db
 from hmis.hud import SPEC
 from hmis.interchange.importer import import_export
 from hmis.models import Client, DataSource, Enrollment, Exit, Project
+from hmis.records.clients import ssn_on_file
 
 from .builders import base_records, render, write_export
 
@@ -245,7 +246,8 @@ def test_text_codes_in_the_wrong_format_are_kept_and_flagged(app, tmp_path):
     assert result.status == "imported"
     flagged = {(i.file, i.column, i.value) for i in result.log.issues if i.rule == "bad_format"}
     assert flagged == {("Enrollment.csv", "EnrollmentCoC", "XX501"), ("ProjectCoC.csv", "Geocode", "12-345"),
-                       ("Client.csv", "SSN", "123-45-6789")}
-    assert db.session.scalar(select(Client.ssn).where(Client.personal_id == "C1")) == "123-45-6789"
+                       ("Client.csv", "SSN", "xxxxx6789")}  # an SSN is reported masked
+    kept = db.session.scalar(select(Client).where(Client.personal_id == "C1"))
+    assert kept.ssn == "xxxxx6789" and ssn_on_file(kept) == "123-45-6789"  # kept as given, encrypted
     message = next(i.message for i in result.log.issues if i.column == "EnrollmentCoC")
     assert "two capital letters, a dash and three digits, like XX-501" in message

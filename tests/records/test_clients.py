@@ -8,7 +8,7 @@ import pytest
 from hmis.access.operations import PermissionDenied
 from hmis.extensions import db
 from hmis.models import AuditEvent, Client, HudUser
-from hmis.records.clients import create_client, possible_matches, search_clients, update_client
+from hmis.records.clients import create_client, possible_matches, search_clients, ssn_on_file, update_client
 from hmis.records.errors import RecordInvalid, StaleRecord
 
 from .conftest import person
@@ -19,7 +19,8 @@ def test_create_client_writes_a_local_hud_row_with_data_quality(staff):
     db.session.commit()
     row = db.session.get(Client, client.id)
     assert (row.first_name, row.last_name, row.dob) == ("Ada", "Lovelace", date(1980, 5, 17))
-    assert row.ssn == "123456780" and row.ssn_data_quality == 1
+    assert row.ssn == "xxxxx6780" and row.ssn_data_quality == 1  # the number itself is encrypted
+    assert ssn_on_file(row) == "123456780"
     assert (row.name_data_quality, row.dob_data_quality) == (1, 1)
     assert (row.asian, row.white, row.black_af_american, row.race_none) == (1, 1, 0, None)
     assert row.veteran_status == 99 and row.sex == 99

@@ -30,7 +30,7 @@ AUDIT_ROLES = frozenset({"hmis_lead", "system_admin", "auditor"})
 
 #: The actions the product records; ``record`` accepts others (new features add their own).
 ACTIONS = (
-    "sign_in", "sign_in_failed", "sign_out", "client.view",
+    "sign_in", "sign_in_failed", "sign_out", "client.view", "client.ssn_reveal",
     "record.create", "record.update", "record.delete",
     "import.upload", "import.confirm", "import.issues_download",
     "export.request", "export.download", "audit.export",

@@ -21,15 +21,21 @@ def load_client_records():
     from ..models import Client, DataSource
     from .normalize import PersonRecord
 
+    from ..access.sensitive import reveal_many
+
     query = (
-        select(Client.personal_id, Client.first_name, Client.middle_name, Client.last_name, Client.name_suffix,
-               Client.ssn, Client.ssn_data_quality, Client.dob, Client.dob_data_quality, Client.sex,
-               Client.name_data_quality, DataSource.key)
+        select(Client.id, Client.personal_id, Client.first_name, Client.middle_name, Client.last_name,
+               Client.name_suffix, Client.ssn, Client.ssn_data_quality, Client.dob, Client.dob_data_quality,
+               Client.sex, Client.name_data_quality, DataSource.key)
         .join(DataSource, DataSource.id == Client.data_source_id)
         .where(Client.date_deleted.is_(None))
         .order_by(Client.data_source_id, Client.personal_id)
     )
-    return [PersonRecord(*row) for row in db.session.execute(query)]
+    rows = db.session.execute(query).all()
+    # client.ssn is only the masked form: matching needs the numbers (one-digit typos,
+    # transpositions), decrypted here in memory for this run and never written anywhere.
+    ssns = reveal_many(db.session.connection(), [row[0] for row in rows if row.ssn])
+    return [PersonRecord(*row[1:6], ssns.get(row[0], row.ssn), *row[7:]) for row in rows]
 
 
 def write_candidates(candidates, out: Path) -> int:

@@ -38,7 +38,7 @@ from typing import Any, Mapping
 from sqlalchemy import Date, DateTime, Numeric, and_, func, select, tuple_, update
 from sqlalchemy.exc import OperationalError
 
-from ..access import audit
+from ..access import audit, sensitive
 from ..access.operations import Actor, PermissionDenied, operation
 from ..extensions import db
 from ..models import Client, Enrollment, Exit
@@ -316,6 +316,10 @@ def merge_clients(actor: Actor, survivor_id: int, merged_id: int, choices: Mappi
     _retire(merged.id)
     survivor_fields: dict[str, dict[str, Any]] = {}
     for name, choice in choices.items():
+        if name == "ssn":  # client.ssn is only the masked form: the number moves encrypted
+            if choice == "merged" and sensitive.ssn_of(db.session, merged) != sensitive.ssn_of(db.session, survivor):
+                survivor_fields["ssn"] = _take_ssn(survivor, merged)
+            continue
         new = getattr(merged, name)
         if choice == "merged" and new != getattr(survivor, name):
             survivor_fields[name] = {"old": to_json(getattr(survivor, name)), "new": to_json(new)}
@@ -339,6 +343,13 @@ def merge_clients(actor: Actor, survivor_id: int, merged_id: int, choices: Mappi
         "merged_personal_id": merged.personal_id, "fields": _audit_fields(survivor_fields),
         "moved": {e["table"]: len(e["ids"]) for e in moved}, "flags": flags, "actor": actor.name or None})
     return record
+
+
+def _take_ssn(survivor: Client, merged: Client) -> dict[str, Any]:
+    """Give the survivor the merged record's SSN; remember its own (masked, and encrypted for the undo)."""
+    kept = sensitive.snapshot(db.session, survivor)
+    sensitive.restore(db.session, survivor, sensitive.snapshot(db.session, merged)["encrypted"])
+    return {"old": kept["masked"], "new": survivor.ssn, "old_encrypted": kept["encrypted"]}
 
 
 def _decide_candidates(a: int, b: int, status: str, actor: Actor) -> None:
@@ -376,7 +387,7 @@ def _audit_fields(fields: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     def mask(value: Any) -> Any:
         return f"*****{str(value)[-4:]}" if value else value
 
-    return {name: ({k: mask(v) for k, v in values.items()} if name == "ssn" else values)
+    return {name: ({k: mask(v) for k, v in values.items() if k != "old_encrypted"} if name == "ssn" else values)
             for name, values in fields.items()}
 
 
@@ -447,7 +458,10 @@ def undo_merge(actor: Actor, merge_id: int) -> ClientMerge:
     restored, kept = [], []
     for name, values in state.get("survivor_fields", {}).items():
         if to_json(getattr(survivor, name)) == values["new"]:
-            setattr(survivor, name, _from_json(columns[name], values["old"]))
+            if name == "ssn":  # the survivor's own number, kept encrypted by the merge
+                sensitive.restore(db.session, survivor, values.get("old_encrypted"))
+            else:
+                setattr(survivor, name, _from_json(columns[name], values["old"]))
             restored.append(name)
         else:
             kept.append(name)  # edited after the merge: the later edit wins

@@ -22,7 +22,10 @@ from sqlalchemy import Table, inspect
 from ..extensions import db
 
 #: Tables that record decisions about clients rather than belong to one.
-BOOKKEEPING = frozenset({"client", "duplicate_candidate", "not_duplicate", "client_link", "client_merge", "person_key"})
+#: ``client_ssn`` is a column of the client kept apart (encrypted): it stays with its client and
+#: is chosen field by field like the others (``hmis.identity.merge``).
+BOOKKEEPING = frozenset({"client", "duplicate_candidate", "not_duplicate", "client_link", "client_merge", "person_key",
+                         "client_ssn"})
 
 
 @dataclass(frozen=True)

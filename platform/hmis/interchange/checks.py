@@ -87,6 +87,8 @@ class IssueLog:
         if self._kept[bucket] <= self.detail_limit or severity == ERROR:
             if value is not None and len(value) > 200:
                 value = value[:197] + "..."
+            if column == "SSN" and value:  # issue 6: never kept in the clear, not even a malformed one
+                value = "xxxxx" + value[-4:]
             self.issues.append(Issue(rule, file, message, row, column, value, element))
 
     def total(self, severity: str) -> int:

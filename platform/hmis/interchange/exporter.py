@@ -26,10 +26,13 @@ from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, sel
 from sqlalchemy.engine import Connection
 
 from .. import __version__
+from ..access import crypto, sensitive
 from ..extensions import db
 from ..hud import SPEC, HudColumn, HudFile
 from ..models import HUD_MODELS
 from .hashing import HASHED_COLUMNS
+
+CLIENT_SSN = sensitive.CLIENT_SSN
 
 CSV_VERSION = "2026 v1.0"
 SOFTWARE_NAME = "Open HMIS"
@@ -216,7 +219,8 @@ class Exporter:
 
     def _write_rows(self, connection: Connection, hud_file: HudFile, scopes, writer, raw) -> int:
         query = self._query(hud_file, scopes)
-        if connection.dialect.name == "postgresql" and not self.options.hashed:
+        # Client.csv stays in Python: its SSNs are decrypted per row (client.ssn is masked).
+        if connection.dialect.name == "postgresql" and not self.options.hashed and hud_file.name != "Client":
             return self._copy_rows(connection, hud_file, query, raw)
         hashers = [HASHED_COLUMNS.get((hud_file.name, c.name)) if self.options.hashed else None
                    for c in hud_file.columns]
@@ -224,11 +228,16 @@ class Exporter:
         identifiers = [i for i, c in enumerate(hud_file.columns) if is_identifier(c)]
         table = self.tables[hud_file.name]
         query = query.add_columns(table.c.data_source_id)
+        ssn_position = next((i for i, c in enumerate(hud_file.columns) if c.name == "SSN"), None) \
+            if hud_file.name == "Client" else None
+        if ssn_position is not None:
+            query = query.outerjoin(CLIENT_SSN, CLIENT_SSN.c.client_id == table.c.id) \
+                .add_columns(CLIENT_SSN.c.ssn_encrypted, CLIENT_SSN.c.masked)
         count = 0
         result = connection.execution_options(stream_results=True, yield_per=5000).execute(query)
         for partition in result.partitions(5000):
             rows = []
-            for *row, source in partition:
+            for *row, source in (self._with_ssns(partition, ssn_position) if ssn_position is not None else partition):
                 values = [_format(v) for v in row]
                 if source != self.primary_source:
                     for i in identifiers:
@@ -243,6 +252,15 @@ class Exporter:
             writer.writerows(rows)
             count += len(rows)
         return count
+
+    @staticmethod
+    def _with_ssns(partition, position: int):
+        """Client rows with the SSN decrypted in place of the masked ``client.ssn``."""
+        cipher = crypto.cipher()
+        for *row, source, token, masked in partition:
+            if token is not None and row[position] == masked:
+                row[position] = cipher.decrypt(token)
+            yield (*row, source)
 
     def _copy_rows(self, connection: Connection, hud_file: HudFile, query: Select, raw) -> int:
         """PostgreSQL formats and quotes the rows itself (``COPY ... TO``): same output, far faster."""

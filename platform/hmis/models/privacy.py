@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -144,3 +145,24 @@ class AccountToken(db.Model):
     created_dt: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("purpose in ('invite', 'reset')", name="purpose"),)
+
+
+class ClientSSN(db.Model):
+    """A client's SSN, encrypted (see :mod:`hmis.access.sensitive`): ``client.ssn`` holds only
+    the masked form ``xxxxx1234`` (what last-four search and matching blocks use).
+
+    Written only through ``sensitive.store`` and ``sensitive.seal_plaintext_ssns``.
+    """
+
+    __tablename__ = "client_ssn"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), primary_key=True)
+    ssn_encrypted: Mapped[str] = mapped_column(Text)  #: Fernet token of the SSN as recorded
+    ssn_hash: Mapped[str] = mapped_column(String(64), index=True)  #: keyed HMAC, for exact search
+    key_id: Mapped[str] = mapped_column(String(16), index=True)  #: which key made the token (rotation)
+    #: What ``client.ssn`` holds for it; another value there means the row was written
+    #: around the service (an import), and the next seal replaces this one.
+    masked: Mapped[str] = mapped_column(String(9))
+    #: Nine digits passing HUD's validity checks (the APR/DQ "SSN issue" test), worked out when stored.
+    ssn_valid: Mapped[bool] = mapped_column(Boolean)
+    updated_dt: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from sqlalchemy import Select, Text, and_, case, func, literal, or_, select
 
+from ..access import sensitive
 from ..extensions import db
 from ..identity import PersonRecord, load_config
 from ..identity.normalize import canonical_first, fold, prepare
@@ -47,6 +48,7 @@ class SearchQuery:
     name: str = ""
     dob: date | None = None
     ssn_last4: str | None = None
+    ssn: str | None = None  #: the whole SSN (normalized): found exactly through its keyed hash
     first: str | None = None  #: structured names (possible matches before create) win over ``name``
     last: str | None = None
     words: list[str] = field(init=False)
@@ -57,7 +59,7 @@ class SearchQuery:
 
     @property
     def empty(self) -> bool:
-        return not self.words and self.dob is None and not self.ssn_last4
+        return not self.words and self.dob is None and not self.ssn_last4 and not self.ssn
 
 
 @dataclass
@@ -175,4 +177,11 @@ def run(base: Select, query: SearchQuery, *, limit: int, min_score: float) -> li
         # Local to this transaction: the default (0.3) misses two-letter typos in short names.
         db.session.execute(select(func.set_config("pg_trgm.similarity_threshold", str(TRIGRAM_THRESHOLD), True)))
     clients = list(db.session.scalars(candidate_statement(base, query, dialect)))
-    return rank(clients, query, min_score)[:limit]
+    ranked = rank(clients, query, min_score)
+    if not query.ssn:
+        return ranked[:limit]
+    # The whole SSN typed: the clients who have exactly it come first (client_ssn's keyed
+    # hash; the number itself is never compared in SQL), then the rest as ranked.
+    exact = list(db.session.scalars(base.where(sensitive.exact_match(query.ssn)).limit(limit)))
+    ids = {c.id for c in exact}
+    return ([Match(c, 98.0, ["SSN same"]) for c in exact] + [m for m in ranked if m.client.id not in ids])[:limit]

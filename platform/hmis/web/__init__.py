@@ -9,7 +9,7 @@ from flask import Flask
 #: Rooms' view modules, each exposing ``bp`` (or ``blueprints``, a list).
 ROOM_VIEWS = (
     "hmis.interchange.views", "hmis.interchange.export_views", "hmis.access.audit_views",
-    "hmis.access.admin_views", "hmis.access.consent_views",
+    "hmis.access.admin_views", "hmis.access.consent_views", "hmis.access.ssn_views",
     "hmis.definitions.views", "hmis.forms.views", "hmis.records.views",
     "hmis.workflows.views", "hmis.reports.views", "hmis.identity.views",
 )

@@ -92,10 +92,11 @@ def format_date(value: Any) -> str:
 
 @bp.app_template_filter("masked_ssn")
 def masked_ssn(ssn: str | None) -> str:
-    """Show only the last four digits of a plain SSN; never a hash or a partial value."""
-    digits = "".join(ch for ch in (ssn or "") if ch.isdigit())
-    if len(digits) == 9 and digits == (ssn or "").replace("-", "").strip():
-        return f"•••-••-{digits[-4:]}"
+    """Show only the last four digits (client.ssn holds just ``xxxxx1234``; the number is
+    encrypted, see hmis.access.sensitive); never a hash or a partial value."""
+    last4 = (ssn or "").replace("-", "").strip()[-4:]
+    if ssn and len(ssn.replace("-", "").strip()) == 9 and last4.isdigit():
+        return f"•••-••-{last4}"
     return "On file" if ssn else ""
 
 

@@ -12,11 +12,13 @@ visibility, HUD value checks and audit apply exactly as on the records screens.
 """
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import select
 
+from ..access import permissions
 from ..access.operations import Actor, require
 from ..expressions import evaluate, is_true
 from ..extensions import db
@@ -27,13 +29,29 @@ from ..records.ids import new_key
 from .definition import Step, Workflow
 
 Action = Callable[..., dict[str, Any] | None]
+#: Every action a definition may name, already wrapped in its permission check.
 ACTIONS: dict[str, Action] = {}
 
 
-def action(name: str) -> Callable[[Action], Action]:
+def action(name: str, *, permission: str) -> Callable[[Action], Action]:
+    """Register action ``name``; it refuses an actor without ``permission`` before it runs.
+
+    An action runs inside the ``workflows.advance`` operation, but a step may be taken by
+    anyone the step's ``roles`` admit, so each action still checks the permission for
+    what it writes (a test walks :data:`ACTIONS` and calls each with a role holding none).
+    """
+    if not permissions.is_known_permission(permission):
+        raise ValueError(f"workflow action {name!r}: unknown permission {permission!r} (see admin/roles.yaml)")
+
     def register(func: Action) -> Action:
-        ACTIONS[name] = func
-        return func
+        @functools.wraps(func)
+        def checked(actor: Actor, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+            require(actor, permission, operation_name=f"workflow action {name}")
+            return func(actor, *args, **kwargs)
+
+        checked.permission = permission  # type: ignore[attr-defined]
+        ACTIONS[name] = checked
+        return checked
     return register
 
 
@@ -74,11 +92,10 @@ def _instance_enrollments(instance: WorkflowInstance, data: dict[str, Any], name
     return found
 
 
-@action("create_enrollment")
+@action("create_enrollment", permission="enrollments.edit")
 def create_enrollment(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                       today: date, result: Any) -> dict[str, Any]:
     """Enroll the chosen members (the first is the head of household) in the chosen project."""
-    require(actor, "enrollments.edit", operation_name="workflow: create enrollment")
     project = db.session.get(Project, data.get("project_id") or instance.project_id or 0)
     if project is None:
         raise _refused("choose a project before enrolling")
@@ -96,11 +113,10 @@ def create_enrollment(actor: Actor, instance: WorkflowInstance, spec: dict[str, 
     return {"enrollment_ids": [e.id for e in enrollments], "household_id": enrollments[0].household_id}
 
 
-@action("close_enrollment")
+@action("close_enrollment", permission="enrollments.edit")
 def close_enrollment(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                      today: date, result: Any) -> dict[str, Any]:
     """Exit the chosen members (``exit_enrollment_ids``) or, if none are chosen, the whole household."""
-    require(actor, "enrollments.edit", operation_name="workflow: close enrollment")
     enrollments = _instance_enrollments(instance, data, "exit_enrollment_ids")
     if not enrollments:
         raise _refused("there is no enrollment to exit")
@@ -110,11 +126,10 @@ def close_enrollment(actor: Actor, instance: WorkflowInstance, spec: dict[str, A
     return {"exited_enrollment_ids": [e.id for e in enrollments]}
 
 
-@action("record_ce_assessment")
+@action("record_ce_assessment", permission="assessments.edit")
 def record_ce_assessment(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                          today: date, result: Any) -> None:
     """A HUD CE Assessment row (4.19) for each enrollment of the instance."""
-    require(actor, "assessments.edit", operation_name="workflow: record CE assessment")
     enrollments = _instance_enrollments(instance, data)
     if not enrollments:
         raise _refused("a CE assessment needs the client's CE enrollment")
@@ -131,11 +146,10 @@ def record_ce_assessment(actor: Actor, instance: WorkflowInstance, spec: dict[st
     db.session.flush()
 
 
-@action("record_ce_event")
+@action("record_ce_event", permission="enrollments.edit")
 def record_ce_event(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                     today: date, result: Any) -> None:
     """A HUD CE Event row (4.20): the referral, with its result when the workflow has one."""
-    require(actor, "enrollments.edit", operation_name="workflow: record CE event")
     enrollments = _instance_enrollments(instance, data)
     if not enrollments:
         raise _refused("a CE event needs the client's CE enrollment")
@@ -151,7 +165,7 @@ def record_ce_event(actor: Actor, instance: WorkflowInstance, spec: dict[str, An
     db.session.flush()
 
 
-@action("check_in")
+@action("check_in", permission="services.edit")
 def check_in_action(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                     today: date, result: Any) -> dict[str, Any]:
     from .checkin import check_in
@@ -162,7 +176,7 @@ def check_in_action(actor: Actor, instance: WorkflowInstance, spec: dict[str, An
     return {"checked_in": done.created}
 
 
-@action("enqueue_job")
+@action("enqueue_job", permission="workflows.run")
 def enqueue_job(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                 today: date, result: Any) -> None:
     """Queue a named job, started once the step is committed (see ``engine.run_after_commit``)."""
@@ -172,7 +186,7 @@ def enqueue_job(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], 
     result.after_commit.append(lambda: enqueue_task(task, today, account_id=actor.account_id))
 
 
-@action("schedule_due")
+@action("schedule_due", permission="workflows.run")
 def schedule_due(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
                  today: date, result: Any) -> None:
     """A due item for the instance's subject, ``in_days`` from today (a follow-up, a renewal)."""
@@ -188,7 +202,7 @@ def schedule_due(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any],
         db.session.flush()
 
 
-@action("notify")
+@action("notify", permission="workflows.run")
 def notify(actor: Actor, instance: WorkflowInstance, spec: dict[str, Any], data: dict[str, Any],
            today: date, result: Any) -> None:
     """A notice for a work queue or a person (who started the instance, or who took the step)."""

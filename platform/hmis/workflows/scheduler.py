@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from sqlalchemy import and_, func, or_, select
 
-from ..access.operations import Actor, system_actor
+from ..access.operations import Actor, operation, system_actor
 from ..extensions import db
 from ..models import Client, Enrollment, Exit, Project
 from ..models.core import utcnow
@@ -36,9 +36,12 @@ CONSENT_NOTICE_DAYS = 30
 
 
 def task(name: str) -> Callable[[Task], Task]:
+    """Register a task; it is also a service operation (``schedule.<name>``), because a
+    workflow step's ``enqueue_job`` runs it as the person who took the step."""
     def register(func: Task) -> Task:
-        TASKS[name] = func
-        return func
+        checked = operation(f"schedule.{name}", permission="workflows.run")(func)
+        TASKS[name] = checked
+        return checked
     return register
 
 
