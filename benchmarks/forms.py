@@ -14,17 +14,20 @@ one night-by-night shelter, a case manager of its agency, and N households of fo
     (GET: four members' forms rendered), and its POST submitting all four intakes
     (HUD rows written: Enrollment fields, IncomeBenefits, Disabilities, HealthAndDV ...),
     each POST for a household not submitted before;
+  * the re-evaluation POST ``forms.js`` sends after a change (``/forms/shown``: the
+    page's answers and one member's context; the reply lists the items to show);
 
 and hits each with 10 and 50 concurrent users (threads with keep-alive connections,
 signed in as the case manager, CSRF tokens as a browser sends them). Prints median and
 p95 latency and requests per second for each, and each one's share of the bare
 endpoint's requests per second in the same run.
 
-    python benchmarks/forms.py --cpu [--households 40]
+    python benchmarks/forms.py --cpu [--households 40] [--profile /tmp/forms]
 
-measures instead the CPU time one GET and one POST of that page cost in this process
-(Flask's test client, no server, no load generator; best of five rounds for the GET):
-the figure to compare when the load generator and the server share too few CPUs.
+measures instead the CPU time and SQL statements of one GET, one re-evaluation POST and
+one submit POST in this process (Flask's test client, no server, no load generator; best
+of five rounds, the submit one round): the figure to compare when the load generator and
+the server share too few CPUs. ``--profile`` also writes cProfile statistics of each.
 """
 from __future__ import annotations
 
@@ -52,14 +55,14 @@ ADULT = {"living_situation": "116", "length_of_stay": "5", "date_to_street": "20
 CHILD = {"disabling_condition": "0"}
 
 
-def bench_app():
+def bench_app(config: dict | None = None):
     """gunicorn's app: the HMIS with a bare Flask app mounted at /bare (the baseline)."""
     from flask import Flask
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
     from hmis import create_app
 
-    app = create_app()
+    app = create_app(config)
     bare = Flask("bare")
 
     @bare.get("/")
@@ -137,7 +140,7 @@ class Browser:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def request(self, conn, method: str, path: str, form: dict | list | None = None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "X-CSRFToken": self.csrf}
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form, doseq=True)
@@ -216,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--cpu", action="store_true", help="in-process CPU time per request instead of the load")
+    parser.add_argument("--profile", metavar="PREFIX", help="with --cpu: write cProfile stats of each request kind to "
+                                                            "PREFIX-get.prof, PREFIX-shown.prof, PREFIX-submit.prof "
+                                                            "(the times printed then include the profiler's cost)")
     args = parser.parse_args(argv)
     if args.cpu:
         args.households = min(args.households, 40)
@@ -233,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         pages = set_up(url, instance, args.households)
         print(f"set up {len(pages)} households of four in {time.perf_counter() - began:.0f} s", flush=True)
         if args.cpu:
-            return cpu_per_request(url, instance, pages)
+            return cpu_per_request(url, instance, pages, args.profile)
         env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", HMIS_INSTANCE_PATH=str(instance), REDIS_URL="",
                    PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]))
         server = subprocess.Popen(
@@ -258,13 +264,39 @@ def main(argv: list[str] | None = None) -> int:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def cpu_per_request(url: str, instance: Path, pages: list[tuple[int, list[int]]]) -> int:
-    """CPU milliseconds of one intake GET and POST in this process (Flask's test client)."""
+def shown_form(browser: Browser, page_html: bytes, enrollment_ids: list[int], member: int) -> list[tuple[str, str]]:
+    """What ``forms.js`` posts to ``forms.shown`` after a change in member ``member``'s form:
+    the whole page's answers (every member's) and that form's context facts."""
+    form = [pair for pair in intake_form(browser, enrollment_ids) if pair[0] not in ("csrf_token", "action")]
+    prefix = f"m{enrollment_ids[member]}-hud-intake-"
+    wrapper = re.search(rb'<div class="hmis-form"[^>]*data-context-prefix="' + re.escape(prefix.encode()) + rb'"[^>]*>',
+                        page_html)
+    if wrapper is None:
+        wrapper = re.search(rb'<div class="hmis-form"[^>]*>', page_html[page_html.index(prefix.encode()) - 2000:])
+    for name, value in re.findall(rb'data-context-([a-z_]+)="([^"]*)"', wrapper.group(0)):
+        form.append((f"_ctx_{name.decode()}", value.decode()))
+    return form
+
+
+class QueryCounter:
+    """Counts the SQL statements an engine runs (to report queries per request)."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *args) -> None:
+        self.count += 1
+
+
+def cpu_per_request(url: str, instance: Path, pages: list[tuple[int, list[int]]], profile: str | None = None) -> int:
+    """CPU milliseconds and SQL statements of one intake GET, one re-evaluation POST
+    (``forms.shown``) and one submit POST in this process (Flask's test client)."""
     from werkzeug.datastructures import MultiDict
 
-    from hmis import create_app
-
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench", "REDIS_URL": ""})
+    app = bench_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench", "REDIS_URL": ""})
     client = app.test_client()
     page = client.get("/sign-in").data
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
@@ -272,27 +304,68 @@ def cpu_per_request(url: str, instance: Path, pages: list[tuple[int, list[int]]]
     page = client.get("/records/find").data
     browser = Browser(0)
     browser.csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+    with app.app_context():
+        from hmis.extensions import db
+
+        counter = QueryCounter(db.engine)
     page_path = "/records/enrollments/{}/assessment/project_start"
     half = len(pages) // 2
     for first, _ in pages[:3]:  # warm: imports, compiled forms, templates
         client.get(page_path.format(first))
-    rounds = []
-    for _ in range(5):
-        began = time.process_time()
+    first, members = pages[0]
+    page_html = client.get(page_path.format(first)).data
+    shown = [shown_form(browser, page_html, members, n) for n in range(len(members))]
+    client.post("/forms/shown", data=MultiDict(shown[0]), headers={"X-CSRFToken": browser.csrf})
+
+    def bare_all() -> None:
+        for _ in range(half * 10):
+            client.get("/bare/")
+
+    def get_all() -> None:
         for first, _ in pages[:half]:
             if client.get(page_path.format(first)).status_code != 200:
                 raise SystemExit("the intake page did not load")
-        rounds.append((time.process_time() - began) / half * 1000)
-    began = time.process_time()
-    for first, members in pages[half:]:
-        response = client.post(page_path.format(first), data=MultiDict(intake_form(browser, members)))
-        if response.status_code != 303:
-            raise SystemExit(f"the intake POST was refused ({response.status_code})")
-    post_ms = (time.process_time() - began) / (len(pages) - half) * 1000
-    print(f"in-process CPU per request (PostgreSQL): intake GET {min(rounds):.1f} ms, intake POST {post_ms:.1f} ms")
-    with app.app_context():
-        from hmis.extensions import db
 
+    def shown_all() -> None:
+        for first, _ in pages[:half]:
+            for form in shown:
+                response = client.post("/forms/shown", data=MultiDict(form), headers={"X-CSRFToken": browser.csrf})
+                if response.status_code != 200:
+                    raise SystemExit(f"the re-evaluation POST was refused ({response.status_code})")
+
+    def submit_all() -> None:
+        for first, members in pages[half:]:
+            response = client.post(page_path.format(first), data=MultiDict(intake_form(browser, members)))
+            if response.status_code != 303:
+                raise SystemExit(f"the intake POST was refused ({response.status_code})")
+
+    figures = {}
+    for label, slug, job, count, rounds in (
+            ("bare endpoint", "bare", bare_all, half * 10, 5),
+            ("intake GET", "get", get_all, half, 5),
+            ("re-evaluation POST", "shown", shown_all, half * len(shown), 5),
+            ("submit POST", "submit", submit_all, len(pages) - half, 1)):
+        best, queries = None, 0
+        for _ in range(rounds):
+            counter.count = 0
+            began = time.process_time()
+            if profile:
+                import cProfile
+
+                profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on the database
+                profiler.runcall(job)
+                profiler.dump_stats(f"{profile}-{slug}.prof")
+            else:
+                job()
+            took = (time.process_time() - began) / count * 1000
+            best = took if best is None else min(best, took)
+            queries = counter.count / count
+        figures[label] = (best, queries)
+    print("in-process CPU per request (PostgreSQL, Flask test client; best of 5 rounds, submit: one round):")
+    bare_ms = figures["bare endpoint"][0]
+    for label, (ms, queries) in figures.items():
+        print(f"  {label:<20} {ms:6.2f} ms  {queries:5.1f} queries  {ms / bare_ms:6.1f} x the bare endpoint's CPU")
+    with app.app_context():
         db.engine.dispose()
     return 0
 
@@ -301,17 +374,27 @@ def run(browser: Browser, pages, args) -> int:
     page_path = "/records/enrollments/{}/assessment/project_start"
     # Warm every worker: imports, compiled forms, connection pools.
     hammer(browser, 8, [("GET", page_path.format(pages[i % len(pages)][0]), None) for i in range(40)], (200,))
+    # What forms.js posts after a change, for each member of a few households (from their pages).
+    conn = browser.connection()
+    shown_forms = []
+    for first, members in pages[:25]:
+        page_html = browser.request(conn, "GET", page_path.format(first))[1]
+        shown_forms += [shown_form(browser, page_html, members, n) for n in range(len(members))]
+    conn.close()
     unused = list(pages)
     results = {}
     for concurrency in (10, 50):
         bare = hammer(browser, concurrency, [("GET", "/bare/", None)] * 3000, (200,))
         get = hammer(browser, concurrency, [("GET", page_path.format(pages[i % len(pages)][0]), None)
                                             for i in range(600)], (200,))
+        shown = hammer(browser, concurrency, [("POST", "/forms/shown", shown_forms[i % len(shown_forms)])
+                                              for i in range(600)], (200,))
         count = min(300, len(unused) // 2)
         batch, unused = unused[:count], unused[count:]
         post = hammer(browser, concurrency, [("POST", page_path.format(first), intake_form(browser, members))
                                              for first, members in batch], (303,))
-        results[concurrency] = {"bare endpoint": bare, "intake GET": get, "intake POST": post}
+        results[concurrency] = {"bare endpoint": bare, "intake GET": get, "re-evaluation": shown,
+                                "submit POST": post}
     print(f"\nhousehold-of-four intake, gunicorn {args.workers} workers x {args.threads} threads (gthread), "
           f"PostgreSQL, {os.cpu_count()} CPUs shared with the load generator")
     print(f"{'users':>5}  {'endpoint':<14} {'requests':>8} {'median ms':>10} {'p95 ms':>8} {'req/s':>8} "

@@ -99,3 +99,16 @@ def test_choice_labels_follow_the_language(publish_form, make_enrollment):
     spanish = str(forms.render(form, forms.context_for(enrollment, "project_start", language="es")))
     assert "Dog" in english and "Perro" not in english
     assert "Perro" in spanish
+
+
+def test_a_form_published_in_the_same_transaction_is_seen_by_the_next_load(publish_form):
+    publish_form(INCOME_FRAGMENT)
+    publish_form(FORM)
+    first = forms.load("test-intake")
+    assert forms.load("test-intake") is first  # the published versions are read once per transaction ...
+    version = service.save_draft("form", "test-intake", FORM.replace("Project start date", "Started on"))
+    service.publish(version.id)  # ... and again once something was flushed: nothing committed yet
+    second = forms.load("test-intake")
+    assert second is not first and second.by_id["entry_date"].label() == "Started on"
+    db.session.rollback()
+    assert forms.load("test-intake").by_id["entry_date"].label() == "Project start date"

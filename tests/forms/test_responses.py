@@ -264,7 +264,7 @@ def test_the_profile_form_updates_the_client_with_data_quality(publish_form, mak
     db.session.commit()
     assert (client.first_name, client.name_data_quality, client.dob, client.veteran_status) == (
         "Ana María", 1, date(1980, 5, 2), 1)
-    update = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_type == "Client")).one()
+    update = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_type == "client")).one()
     assert update.action == "record.update" and update.details["after"]["first_name"] == "Ana María"
     with pytest.raises(FormInvalid) as raised:
         save_response(STAFF, forms.load("test-profile"), forms.FormContext(stage="profile"),

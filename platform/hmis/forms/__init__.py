@@ -18,7 +18,7 @@ every check), ``schema`` (JSON Schema + registration with the definitions store)
 """
 from __future__ import annotations
 
-from . import responses
+from . import responses, sharing
 from .context import FormContext, context_for, contexts_for
 from .items import CompiledForm, Item
 from .loading import FormNotPublished, load, load_version
@@ -28,5 +28,5 @@ from .rules import Applicable, applicable
 
 __all__ = [
     "Applicable", "CompiledForm", "FormContext", "FormNotPublished", "Item", "Submission", "applicable",
-    "context_for", "contexts_for", "load", "load_version", "read", "render", "responses",
+    "context_for", "contexts_for", "load", "load_version", "read", "render", "responses", "sharing",
 ]

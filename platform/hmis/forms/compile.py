@@ -18,7 +18,7 @@ from ..definitions.problems import DefinitionProblem
 from ..expressions import ExpressionError, check, parse
 from ..hud import codelists
 from ..hud.spec import SPEC
-from . import translations
+from . import repeat_rows, translations
 from .fragments import Fragment, Resolver
 from .items import (
     CONTEXT_NAMES, INPUT_TYPES, ITEM_TYPES, STAGE_CODES, VALUE_KINDS, Choice, CompiledForm, HudField, Item, walk,
@@ -252,7 +252,11 @@ def _compile_item(build: _Build, raw: dict, item_path: str, where: str, language
             build.problem(f"{item_path}.choices", f"{where}: choice item '{item_id}' needs choices")
     if hud is not None:
         _check_hud_fit(build, item, item_path, where)
-    if item_type == "multi_choice" and "hud_columns" in raw:
+    in_repeat = bool(inherited.get("in_repeat"))
+    item.hud_columns_by = raw.get("hud_columns_by")
+    if item.hud_columns_by is not None and not in_repeat:
+        build.problem(f"{item_path}.hud_columns_by", f"{where}: hud_columns_by is for items of a repeating group")
+    if "hud_columns" in raw and (item_type == "multi_choice" or in_repeat):  # a repeat's rows: see repeat_rows
         columns = raw["hud_columns"]
         if isinstance(columns, dict):
             for code, target in columns.items():
@@ -275,6 +279,7 @@ def _compile_item(build: _Build, raw: dict, item_path: str, where: str, language
             if high < max(low, 1) or high > 50:
                 build.problem(f"{item_path}.repeat", f"{where}: repeat needs 1 <= max <= 50 and min <= max")
             item.repeat = (low, high)
+            item.repeat_key = repeat.get("key") if isinstance(repeat, dict) else None
             if hud is not None:
                 build.problem(f"{item_path}.hud", f"{where}: a repeating group cannot map to one HUD field")
         children = raw["_expanded"] if "_expanded" in raw else _expand(
@@ -282,15 +287,13 @@ def _compile_item(build: _Build, raw: dict, item_path: str, where: str, language
         if "_expanded" not in raw and not raw.get("items"):
             build.problem(f"{item_path}.items", f"{where}: group '{item_id}' has no items")
         for child_raw, child_path, child_where in children:
-            child = _compile_item(build, child_raw, child_path, child_where, languages, {"about": item.about})
+            child = _compile_item(build, child_raw, child_path, child_where, languages,
+                                  {"about": item.about, "in_repeat": in_repeat or item.repeat is not None})
             if child is not None:
                 item.children.append(child)
-        if item.repeat is not None:
-            for child in walk(item.children):
-                if child.hud is not None or child.hud_columns or child.custom is not None:
-                    build.problem(f"{child.path}", f"{where}: '{child.id}' is inside a repeating group, whose rows "
-                                                   "are stored with the response: it cannot map to a HUD field or "
-                                                   "a custom data element")
+        if item.repeat is not None:  # what its rows write to HUD (or why they cannot)
+            for path, message in repeat_rows.problems(item):
+                build.problem(path, f"{where}: {message}")
     for rule in ("relevant", "required", "constraint", "calculate"):
         if rule in raw and not (rule == "required" and isinstance(raw[rule], bool)):
             build.pending_rules.append((item, rule, f"{item_path}.{rule}", raw[rule], where))

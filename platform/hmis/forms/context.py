@@ -112,13 +112,17 @@ def _project_of(enrollment: Enrollment) -> Project | None:
 
 
 def context_for(enrollment: Enrollment, stage: str, *, information_date: date | None = None,
-                language: str = "en") -> FormContext:
-    """The context of filling ``stage``'s form for ``enrollment``'s client, from the database."""
+                language: str = "en", previous: bool = True) -> FormContext:
+    """The context of filling ``stage``'s form for ``enrollment``'s client, from the database.
+
+    :param previous: read the previous assessment's answers (prefill); reading or
+        re-evaluating a posted form does not need them.
+    """
     project = _project_of(enrollment)
     client = db.session.scalar(select(Client).where(Client.data_source_id == enrollment.data_source_id,
                                                     Client.personal_id == enrollment.personal_id))
-    return _context(enrollment, stage, project, client, _funder_rows(project), previous_answers(enrollment),
-                    information_date, language)
+    return _context(enrollment, stage, project, client, _funder_rows(project),
+                    previous_answers(enrollment) if previous else {}, information_date, language)
 
 
 def contexts_for(enrollments: list[Enrollment], stage: str, *, project: Project | None = None,

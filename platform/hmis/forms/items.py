@@ -99,6 +99,8 @@ class Item:
     minimum: Any = None
     maximum: Any = None
     repeat: tuple[int, int] | None = None  #: (min, max) rows of a repeating group
+    repeat_key: str | None = None  #: the child whose answer picks each row's HUD row (``repeat_rows``)
+    hud_columns_by: str | None = None  #: in a repeat: the choice whose code picks this answer's column
     children: list[Item] = field(default_factory=list)
     #: What renderers work out once per compiled item (escaped choice labels, ...), by their own keys.
     render_cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -149,6 +151,8 @@ class CompiledForm:
     languages: tuple[str, ...] = ("en",)
     by_id: dict[str, Item] = field(default_factory=dict)
     all_items: tuple[Item, ...] = ()  #: ``walk(items)``, computed once: every request walks it several times
+    #: What renderers work out once per compiled form (its markup per language and context kind), by their own keys.
+    render_cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.all_items:

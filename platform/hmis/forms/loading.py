@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from sqlalchemy import select
+from sqlalchemy import and_, event, or_, select
+from sqlalchemy.orm import Session
 
 from ..definitions import service
 from ..extensions import db
@@ -13,8 +14,36 @@ from ..models.definitions import Definition, DefinitionVersion
 from . import fragments
 from .compile import compile_body
 from .items import CompiledForm
+from .rules import RULES_KEY
 
-__all__ = ["FormNotPublished", "load", "load_version"]
+__all__ = ["FormNotPublished", "load", "load_identified", "load_version", "published_snapshot", "version_identity"]
+
+_SNAPSHOT = "forms.published_snapshot"
+
+
+def published_snapshot() -> dict[tuple[str, str], tuple[int, str]]:
+    """``{(kind, key): (version id, checksum)}`` of every published form and of the form
+    rules: one query, whose answer serves the rest of the transaction (a household's
+    page asks for the rules and each form) until the session flushes, which is when this
+    transaction could have published something itself."""
+    session = db.session()
+    kept = session.info.get(_SNAPSHOT)
+    if kept is not None and kept[0] is session.get_transaction():
+        return kept[1]
+    rows = session.execute(
+        select(Definition.kind, Definition.key, DefinitionVersion.id, DefinitionVersion.checksum)
+        .join(DefinitionVersion.definition)
+        .where(DefinitionVersion.status == "published",
+               or_(Definition.kind == "form", and_(Definition.kind == "admin", Definition.key == RULES_KEY))))
+    snapshot = {(kind, key): (version_id, checksum) for kind, key, version_id, checksum in rows}
+    session.info[_SNAPSHOT] = (session.get_transaction(), snapshot)  # the query began one if none was open
+    return snapshot
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_snapshot(session: Session, _context) -> None:
+    # Whatever was flushed may be a publication (or a retirement): read again next time.
+    session.info.pop(_SNAPSHOT, None)
 
 
 class FormNotPublished(LookupError):
@@ -59,27 +88,21 @@ def _fragment_identities(keys: list[str], pinned: dict[str, int]) -> dict[str, t
         found.update({key: (version_id, checksum) for key, version_id, checksum in rows})
     others = [key for key in keys if key not in found]
     if others:
-        rows = db.session.execute(
-            select(Definition.key, DefinitionVersion.id, DefinitionVersion.checksum).join(DefinitionVersion.definition)
-            .where(Definition.kind == "form", Definition.key.in_(others), DefinitionVersion.status == "published"))
-        found.update({key: (version_id, checksum) for key, version_id, checksum in rows})
+        published = published_snapshot()
+        found.update({key: published[("form", key)] for key in others if ("form", key) in published})
     return found
 
 
 def _published_in_cache(key: str) -> CompiledForm | None:
     """The compiled published version of ``key`` if the cache holds it with the fragment
-    versions published now: one small query (the version ids and checksums of the form and
-    its fragments) instead of loading the definition, its version and its fragments' rows
-    on every page."""
+    versions published now: what :func:`published_snapshot` says (at most one small query)
+    instead of loading the definition, its version and its fragments' rows on every page."""
     with _CACHE_LOCK:
         candidates = [(identity, list(entries)) for identity, entries in _CACHE.items()
                       if entries and entries[-1][1].key == key]
     if not candidates:
         return None
-    keys = {key} | {fragment for _, entries in candidates for used, _ in entries for fragment in used}
-    published = {found_key: (version_id, checksum) for found_key, version_id, checksum in db.session.execute(
-        select(Definition.key, DefinitionVersion.id, DefinitionVersion.checksum).join(DefinitionVersion.definition)
-        .where(Definition.kind == "form", Definition.key.in_(sorted(keys)), DefinitionVersion.status == "published"))}
+    published = {found_key: identity for (kind, found_key), identity in published_snapshot().items() if kind == "form"}
     for identity, entries in candidates:
         if published.get(key) != identity:
             continue
@@ -90,19 +113,35 @@ def _published_in_cache(key: str) -> CompiledForm | None:
     return None
 
 
+def version_identity(version_id: int) -> tuple[int, str, str, str] | None:
+    """``(id, checksum, status, kind)`` of a stored definition version, or None: what the
+    cache needs to know, without reading (and decoding) the version's body."""
+    row = db.session.execute(
+        select(DefinitionVersion.id, DefinitionVersion.checksum, DefinitionVersion.status, Definition.kind)
+        .join(DefinitionVersion.definition).where(DefinitionVersion.id == version_id)).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
 def load_version(version_id: int, fragment_versions: dict[str, int] | None = None) -> CompiledForm:
     """A stored version by id, with the given fragment versions (else the published ones)."""
-    version = db.session.get(DefinitionVersion, version_id)
-    if version is None or version.definition.kind != "form":
-        raise FormNotPublished(f"There is no form definition version {version_id}.")
+    return load_identified(version_identity(version_id), fragment_versions, version_id=version_id)
+
+
+def load_identified(identity: tuple[int, str, str, str] | None, fragment_versions: dict[str, int] | None = None, *,
+                    version_id: int | None = None) -> CompiledForm:
+    """:func:`load_version` for a caller that has read the :func:`version_identity` already."""
+    if identity is None or identity[3] != "form":
+        raise FormNotPublished(f"There is no form definition version {identity[0] if identity else version_id}.")
+    version_id = identity[0]
     pinned = dict(fragment_versions or {})
-    cache_key = (version.id, version.checksum)
-    if version.status != "draft":
+    cache_key = (identity[0], identity[1])
+    if identity[2] != "draft":
         with _CACHE_LOCK:
             candidates = list(_CACHE.get(cache_key, []))
         for used, form in candidates:
             if _fragment_identities(list(used), pinned) == used:
                 return form
+    version = db.session.get(DefinitionVersion, version_id)
     resolve = fragments.pinned(pinned)
     form = compile_body(version.body, version.definition.key, resolve, version=version.version,
                         version_id=version.id)

@@ -16,7 +16,7 @@ from ..expressions import ExpressionError, evaluate, is_true
 from .context import FormContext
 from .items import CompiledForm, Item
 
-__all__ = ["Evaluated", "applies", "evaluate_form", "expression_value"]
+__all__ = ["Evaluated", "applies", "applies_key", "evaluate_form", "expression_value"]
 
 
 def applies(item: Item, context: FormContext) -> bool:
@@ -46,6 +46,14 @@ def applies(item: Item, context: FormContext) -> bool:
     if about == "adult_veterans":
         return veteran is not False and adult is not False
     return True
+
+
+def applies_key(context: FormContext) -> tuple:
+    """Everything of ``context`` that :func:`applies` reads: two contexts with the same key
+    ask the same items, so what depends only on that is worked out once per key.
+    Keep the two functions in step."""
+    return (context.stage, None if context.project is None else tuple(sorted(set(context.funders))),
+            context.project_type, context.is_hoh, context.is_adult, context.is_veteran)
 
 
 def expression_value(item: Item, answer: Any) -> Any:

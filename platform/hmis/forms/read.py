@@ -18,6 +18,7 @@ from ..expressions import is_true
 from .context import FormContext
 from .items import COMPOSITE_TYPES, CompiledForm, Item
 from .logic import Evaluated, _run, evaluate_form, expression_value
+from .repeat_rows import map_rows
 
 __all__ = ["MAX_FIELD_CHARS", "Submission", "answers_from_json", "answers_to_json", "field_name", "read"]
 
@@ -302,6 +303,9 @@ def _map(form: CompiledForm, submission: Submission) -> None:
         if item.id not in submission.answers or item.id not in submission.shown:
             continue
         value = submission.answers[item.id]
+        if item.is_repeat:  # its rows, as HUD rows or columns (see repeat_rows)
+            map_rows(item, value or [], submission)
+            continue
         if item.custom is not None:
             if value is not None:
                 submission.custom[item.custom] = value

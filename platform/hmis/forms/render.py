@@ -6,86 +6,42 @@ test. Items that do not apply to the context (stage, "collected about", funder,
 project type) are left out; items whose ``relevant`` rule is false are rendered
 ``hidden`` and toggled without a reload by ``static/js/forms.js``, which asks the
 server (the one expression evaluator) what is shown after each change.
+
+A compiled form never changes, so its markup is worked out once per language and kind
+of context (which items apply) and kept on the form with a slot wherever a request
+differs (the member's prefix, answers, checked options, errors, warnings, ``hidden``);
+each request only fills in the slots, every value escaped as it goes in
+(:mod:`hmis.forms.markup`). An answer is never part of the kept markup.
 """
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, url_for
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .context import FormContext
 from .items import CompiledForm, Item
-from .logic import applies, evaluate_form
-from .read import answers_from_json, field_name
+from .logic import applies, applies_key, evaluate_form
+from .markup import Fill, fill, remember, render_afresh, skeleton
+from .read import answers_from_json
 
 __all__ = ["render", "initial_values"]
 
-_environment = Environment(loader=PackageLoader("hmis.forms", "templates"), autoescape=select_autoescape(default=True),
-                           trim_blocks=True, lstrip_blocks=True)
-#: Compiled once at import: the environment's own cache would still check the file's
-#: modification time on every render.
-_TEMPLATE = _environment.get_template("forms/_form.html")
 
-
-def _as_text(value: Any) -> str:
-    """A typed answer as an input's value."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (date, Decimal, int)):
-        return value.isoformat() if isinstance(value, date) else str(value)
-    return str(value)
-
-
-class _Messages:
-    """The per-item bits of markup every input repeats (its ``aria-describedby``, its
-    error and warning, its help), as plain functions: the template calls them for every
-    item and a Jinja macro call costs several times what these strings do."""
-
-    def __init__(self, prefix: str, errors: dict[str, str], warnings: dict[str, str], language: str) -> None:
-        self.prefix, self.errors, self.warnings, self.language = prefix, errors, warnings, language
-
-    def described(self, key: str) -> Markup:
-        error, warning = self.errors.get(key), self.warnings.get(key)
-        if not error and not warning:
-            return Markup("")
-        ids = [f"{self.prefix}{key}-error"] if error else []
-        if warning:
-            ids.append(f"{self.prefix}{key}-warning")
-        html = Markup(' aria-describedby="{}"').format(" ".join(ids))
-        return html + Markup(' aria-invalid="true"') if error else html
-
-    def messages(self, key: str) -> Markup:
-        html = Markup("")
-        if self.errors.get(key):
-            html += Markup('<p class="form-item__error" id="{}-error">{}</p>').format(self.prefix + key,
-                                                                                     self.errors[key])
-        if self.warnings.get(key):
-            html += Markup('<p class="form-item__warning" id="{}-warning">{}</p>').format(self.prefix + key,
-                                                                                         self.warnings[key])
-        return html
-
-    def help(self, item: Item) -> Markup:
-        text = item.help_text(self.language)
-        if not text:
-            return Markup("")
-        return Markup('<p class="form-item__help" id="{}-help">{}</p>').format(self.prefix + item.id, text)
-
-
-def _choice_markup(item: Item, language: str) -> tuple[tuple[Any, Markup, Markup], ...]:
-    """``(value, escaped value, escaped label)`` of each choice in ``language``. A compiled
-    item never changes, so this is worked out once per item and language, not for every
-    member and every page (a HUD list can have thirty choices)."""
-    key = ("choices", language)
-    found = item.render_cache.get(key)
+def _applying(form: CompiledForm, context: FormContext) -> frozenset[str]:
+    """The ids of the items the context asks (before ``relevant``): worked out once per
+    form and kind of context (:func:`applies_key`), not per item per request. Contexts
+    asking the same items get the same (hashed once) set, and so share kept markup."""
+    key = ("applying", applies_key(context))
+    found = form.render_cache.get(key)
     if found is None:
-        found = tuple((choice.value, escape(choice.value), escape(choice.label(language))) for choice in item.choices)
-        item.render_cache[key] = found
+        found = frozenset(item.id for item in form.all_items if applies(item, context))
+        for kept in list(form.render_cache.values()):
+            if kept == found and isinstance(kept, frozenset):
+                found = kept
+                break
+        remember(form, key, found)
     return found
 
 
@@ -116,6 +72,16 @@ def render(form: CompiledForm, context: FormContext, *, values: dict[str, Any] |
     :param context_fields: facts that endpoint needs to rebuild the context
         (``enrollment_id`` or ``project_id``, ``stage``, ...), written as data attributes.
     """
+    helpers, items, applying = _prepare(form, context, values=values, errors=errors, warnings=warnings,
+                                        prefix=prefix, refresh_url=refresh_url, context_fields=context_fields)
+    parts = skeleton(form, items, applying, context.language)
+    return render_afresh(helpers, items) if parts is None else fill(parts, helpers)
+
+
+def _prepare(form: CompiledForm, context: FormContext, *, values: dict[str, Any] | None,
+             errors: dict[str, str] | None, warnings: dict[str, str] | None, prefix: str,
+             refresh_url: str | None, context_fields: dict[str, Any] | None) -> tuple[Fill, list[Item], frozenset[str]]:
+    """This request's helpers, the top-level items that apply and the ids of all that apply."""
     if values is None:
         values = initial_values(form, context)
     evaluated = evaluate_form(form, context, values)
@@ -134,16 +100,8 @@ def render(form: CompiledForm, context: FormContext, *, values: dict[str, Any] |
         if value is not None:
             facts[name] = value
     facts.update(context_fields or {})
-    errors = errors or {}
-    warnings = {**evaluated.runtime, **(warnings or {})}
-    helpers = _Messages(prefix, errors, warnings, context.language)
-    # Which items the context asks, worked out once here rather than per item in the template.
-    applying = {item.id for item in form.all_items if applies(item, context)}
-    html = _TEMPLATE.render(
-        form=form, items=[item for item in form.items if item.id in applying], context=context,
-        language=context.language, values=values, errors=errors, warnings=warnings,
-        shown=evaluated.shown, prefix=prefix, refresh_url=refresh_url, facts=facts, applying=applying,
-        as_text=_as_text, field_name=field_name, described=helpers.described, messages=helpers.messages,
-        help=helpers.help, choice_markup=lambda item: _choice_markup(item, context.language),
-    )
-    return Markup(html)
+    applying = _applying(form, context)
+    helpers = Fill(form, values=values, errors=errors or {}, warnings={**evaluated.runtime, **(warnings or {})},
+                   shown=evaluated.shown, prefix=prefix, language=context.language, applying=applying,
+                   refresh_url=refresh_url, facts=facts)
+    return helpers, [item for item in form.items if item.id in applying], applying

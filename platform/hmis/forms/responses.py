@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..access import sensitive
 from ..access.operations import Actor, operation
 from ..extensions import db
 from ..models.core import utcnow
@@ -26,8 +27,10 @@ from ..models.forms import ONCE_STAGES, FormResponse
 from .context import FormContext
 from .items import CompiledForm
 from .read import Submission, answers_to_json, read
+from .sharing import checked_writable
 
-__all__ = ["AlreadySubmitted", "ConcurrentEditError", "FormInvalid", "ResponseNotFound", "open_response", "save_response"]
+__all__ = ["AlreadySubmitted", "ConcurrentEditError", "FormInvalid", "ResponseNotFound", "at_items", "open_response",
+           "save_response"]
 
 
 class FormInvalid(Exception):
@@ -69,6 +72,8 @@ def _require_visible(actor: Actor, context: FormContext) -> None:
     from ..access import policy
 
     if context.enrollment is not None:
+        if (actor, context.enrollment.id) in checked_writable():  # a page checked its household at once
+            return
         policy.require_enrollment(actor, context.enrollment, write=True)
     elif context.client is not None:
         policy.require_client(actor, context.client, "profile")
@@ -100,15 +105,42 @@ def save_response(actor: Actor, form: CompiledForm, context: FormContext, formda
             return _save(actor, form, context, submission, submit=submit, response_id=response_id,
                          expected_revision=expected_revision)
     except AssessmentError as error:
-        # The answers are fine but cannot be written here (e.g. enrollment data with no
-        # enrollment): shown at the top of the form, like any other reason not to submit.
-        submission.errors["_form"] = str(error)
+        # The answers cannot be written here (e.g. enrollment data with no enrollment, or a
+        # client's details that disagree): each message at the item that collects the field,
+        # the rest at the top of the form, like any other reason not to submit.
+        placed, unplaced = at_items(form, error.fields)
+        submission.errors.update(placed)
+        if unplaced or not placed:
+            submission.errors["_form"] = " ".join(unplaced) if placed else str(error)
         raise FormInvalid(submission) from error
+
+
+def at_items(form: CompiledForm, fields: dict[tuple[str, str], str]) -> tuple[dict[str, str], list[str]]:
+    """``{item id: message}`` for the HUD fields ``(record, column)`` the items of ``form``
+    collect, and the messages of fields no item collects."""
+    from .compile import COMPOSITE_COLUMNS
+
+    placed: dict[str, str] = {}
+    used: set[tuple[str, str]] = set()
+    for item in form.all_items:
+        targets = []
+        if item.type in COMPOSITE_COLUMNS:
+            targets = [("Client", column) for column in COMPOSITE_COLUMNS[item.type].values()]
+        elif item.hud is not None:
+            targets = [(item.hud.record, item.hud.column)]
+        elif item.hud_columns:
+            targets = [(target.record, target.column) for target in item.hud_columns.values()]
+        for target in targets:
+            if target in fields:
+                used.add(target)
+                placed.setdefault(item.id, fields[target])
+    return placed, [message for target, message in fields.items() if target not in used]
 
 
 def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Submission, *, submit: bool,
           response_id: int | None, expected_revision: int | None) -> FormResponse:
     answers = answers_to_json(submission.answers if submit else _draft_answers(submission))
+    answers = sensitive.mask_answers(form, answers)  # issue 6: a saved answer never holds the SSN itself
     now = utcnow()
 
     if response_id is None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 from flask import has_app_context
-from sqlalchemy import select
 
 from ..models import Project
 from .context import funders_of
@@ -160,14 +159,9 @@ _PARSED: dict[tuple[int, str], tuple[FormRule, ...]] = {}
 
 
 def _published_identity() -> tuple[int, str] | None:
-    from ..extensions import db
-    from ..models.definitions import Definition, DefinitionVersion
+    from .loading import published_snapshot
 
-    row = db.session.execute(
-        select(DefinitionVersion.id, DefinitionVersion.checksum).join(DefinitionVersion.definition)
-        .where(Definition.kind == "admin", Definition.key == RULES_KEY, DefinitionVersion.status == "published")
-    ).first()
-    return None if row is None else (row[0], row[1])
+    return published_snapshot().get(("admin", RULES_KEY))
 
 
 def applicable(project: Project | None, stage: str, *, funders: list[int] | None = None,

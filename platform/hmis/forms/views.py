@@ -25,7 +25,7 @@ from . import fragments
 from .compile import FormDefinitionError, compile_body
 from .context import FormContext, context_for, funders_of
 from .items import STAGES, CompiledForm
-from .loading import load_version
+from .loading import load_identified, load_version, version_identity
 from .read import read
 from .render import render
 from .rules import RulesError, applicable, load_rules
@@ -101,8 +101,11 @@ def shown():
     actor = current_actor()
     if not (actor.can("assessments.edit") or actor.can("definitions.view")):
         raise PermissionDenied("Your role may not fill in forms.")
-    version = db.session.get(DefinitionVersion, _int_arg(request.form, "_ctx_version_id") or 0)
-    if version is None or version.definition.kind != "form":
+    version_id = _int_arg(request.form, "_ctx_version_id") or 0
+    # Asked after every change: a published version comes from the compiled-form cache
+    # (one small query), never by reading and decoding its body again.
+    identity = version_identity(version_id)
+    if identity is None or identity[3] != "form":
         abort(404)
     stage = request.form.get("_ctx_stage") if request.form.get("_ctx_stage") in STAGES else "project_start"
     enrollment_id = _int_arg(request.form, "_ctx_enrollment_id")
@@ -111,14 +114,15 @@ def shown():
         if enrollment is None:
             abort(404)
         policy.require_enrollment(actor, enrollment)
-        context = context_for(enrollment, stage)
+        context = context_for(enrollment, stage, previous=False)  # prefill does not change what is shown
     else:
         context = _preview_context({"project": request.form.get("_ctx_project_id"), "stage": stage,
                                     "age": request.form.get("_ctx_age"),
                                     "relationship": request.form.get("_ctx_relationship"),
                                     "veteran": request.form.get("_ctx_veteran")})
     try:
-        form = _compiled(version)
+        form = _compiled(db.session.get(DefinitionVersion, version_id)) if identity[2] == "draft" \
+            else load_identified(identity)
     except FormDefinitionError:
         abort(422)
     prefix = (request.form.get("_ctx_prefix") or "")[:40]

@@ -9,6 +9,7 @@ or someone else's save in between writes nothing for anyone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -23,6 +24,7 @@ from ..extensions import db
 from ..models import Client, Enrollment, Exit, Project
 from ..models.forms import FormResponse
 from ..web.auth import current_actor
+from ..workflows.due import Window, anniversary
 from . import submissions
 from .households import household_of
 
@@ -47,6 +49,33 @@ class MemberForm:
                             warnings=self.warnings, prefix=self.prefix)
 
 
+#: Item types whose typed text can be shown again as it was typed.
+_TYPED_AGAIN = ("text", "textarea", "open_choice", "integer", "decimal", "currency", "date")
+
+
+def keep_typed(form: Any, formdata: Any, prefix: str, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """``values`` with what was typed into each refused item put back, so a page shown
+    again with a message at an item still shows the answer the message is about (the
+    reader leaves a refused answer out)."""
+    from ..forms.compile import COMPOSITE_COLUMNS
+    from ..forms.read import field_name
+
+    kept = dict(values)
+    for item_id in errors:
+        item = form.by_id.get(item_id)
+        if item is None or kept.get(item_id) is not None:
+            continue
+        if item.type in COMPOSITE_COLUMNS:
+            parts = {part: (formdata.get(field_name(prefix, item.id, part)) or "")[:200]
+                     for part in COMPOSITE_COLUMNS[item.type]}
+            quality = parts.get("quality", "")
+            parts["quality"] = int(quality) if quality.isdigit() else None  # compared with the codes
+            kept[item_id] = parts
+        elif item.type in _TYPED_AGAIN:
+            kept[item_id] = (formdata.get(field_name(prefix, item.id)) or "")[:item.max_length]
+    return kept
+
+
 def _members_for(enrollment: Enrollment, stage: str) -> list[Enrollment]:
     """Who fills this stage: everyone still enrolled (an exit assessment: everyone)."""
     members = household_of(enrollment)
@@ -68,6 +97,27 @@ def _existing(members: list[Enrollment], stage: str) -> dict[tuple[int, str], Fo
     return found
 
 
+def annual_window(enrollment: Enrollment, today: date) -> Window | None:
+    """The annual assessment window open on ``today`` for ``enrollment``'s household, if any.
+
+    HUD: within 30 days of each anniversary of the head of household's project start
+    (``hmis.workflows.due`` keeps the rule; the due list uses the same one).
+    """
+    members = household_of(enrollment)
+    head = next((e for e in members if e.relationship_to_hoh == 1), enrollment)
+    start = head.entry_date or enrollment.entry_date
+    if start is None:
+        return None
+    years = 1
+    while True:
+        window = Window.around(anniversary(start, years))
+        if window.holds(today):
+            return window
+        if window.start > today:
+            return None
+        years += 1
+
+
 def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
     """The forms on the page, each with its saved draft (or submission) when there is one."""
     project = db.session.scalar(select(Project).where(Project.data_source_id == enrollment.data_source_id,
@@ -78,8 +128,11 @@ def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
     members = _members_for(enrollment, stage)
     saved = _existing(members, stage)
     rules = load_rules()  # once per page, not once per member
+    # An intake is about the project start; an update or annual assessment about the day
+    # it is recorded (the exit form's own exit date replaces it when it is written).
+    information_date = None if stage == "project_start" else date.today()
     # Every member's facts in a few queries for the page, not four per member.
-    contexts = forms.contexts_for(members, stage, project=project)
+    contexts = forms.contexts_for(members, stage, project=project, information_date=information_date)
     for member, context in zip(members, contexts):
         for applicable in forms.applicable(project, stage, funders=context.funders, rules=rules):
             response = saved.get((member.id, applicable.form))
@@ -101,6 +154,9 @@ def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
 
 
 def handle(enrollment: Enrollment, stage: str, title: str):
+    if stage == "annual" and annual_window(enrollment, date.today()) is None:
+        return render_template("error.html", title="Annual assessment not open",
+                               message=_outside_window(enrollment)), 409
     try:
         page = build(enrollment, stage)
     except forms.FormNotPublished as exc:
@@ -123,6 +179,21 @@ def handle(enrollment: Enrollment, stage: str, title: str):
                            page=page, token=token), status
 
 
+def _outside_window(enrollment: Enrollment) -> str:
+    """Why the annual assessment cannot be recorded today, with the next window's dates."""
+    head = next((e for e in household_of(enrollment) if e.relationship_to_hoh == 1), enrollment)
+    start, today = head.entry_date or enrollment.entry_date, date.today()
+    if start is None:
+        return "This household has no project start date, so it has no annual assessment window."
+    years = 1
+    while Window.around(anniversary(start, years)).end < today:
+        years += 1
+    upcoming = Window.around(anniversary(start, years))
+    return (f"The annual assessment is recorded within 30 days of the anniversary of the head of household's "
+            f"project start ({start.isoformat()}). The next window is {upcoming.start.isoformat()} to "
+            f"{upcoming.end.isoformat()}; use Update for changes before then.")
+
+
 def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) -> bool:
     """Save every form on the page, or none. True when something failed (messages set)."""
     actor = current_actor()
@@ -137,6 +208,10 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
         flash("That form was already sent.", "info")
         return True
     originals = [item.response for item in page]
+    try:  # the sharing policy for every member in two queries; one refused is named by its own save below
+        forms.sharing.check_writable(actor, [item.context for item in page])
+    except PermissionDenied:
+        pass
     for item in page:
         posted_revision = request.form.get(f"{item.prefix}revision", type=int)
         try:
@@ -156,7 +231,8 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
         # before the rollback (as the saves left the records). Only now: a saved page
         # redirects, and reading every form a second time is a good part of a POST's cost.
         for item in page:
-            item.values = forms.read(item.form, request.form, item.context, prefix=item.prefix).answers
+            again = forms.read(item.form, request.form, item.context, prefix=item.prefix)
+            item.values = keep_typed(item.form, request.form, item.prefix, again.answers, item.errors)
         db.session.rollback()
         for item, original in zip(page, originals):
             item.response = original  # what this page showed: its revision is still the one to send

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..access import audit
-from ..access.operations import Actor
+from ..access.operations import Actor, operation
 from ..custom_data import CustomDataError, define_element, set_value
 from ..extensions import db
 from ..hud.spec import SPEC
@@ -46,7 +46,30 @@ _CUSTOM_TYPES = {"text": "string", "textarea": "string", "open_choice": "string"
 
 
 class AssessmentError(ValueError):
-    """The submission cannot be written (e.g. an exit form with no enrollment); safe to show."""
+    """The submission cannot be written (e.g. an exit form with no enrollment); safe to show.
+
+    ``fields`` names the HUD fields at fault, ``{(record, column): message}``, so the
+    form can show each message at the item that collects the field.
+    """
+
+    def __init__(self, message: str, fields: dict[tuple[str, str], str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+def _write_client(actor: Actor, client: Any, fields: dict[str, Any], *, blanks_clear: bool) -> None:
+    """Client fields go through the records service, which checks them as creating a client
+    does (data quality, SSN) and keeps the SSN its own way."""
+    from .clients import apply_client_fields
+    from .errors import RecordInvalid
+
+    try:
+        apply_client_fields(actor, client, _attrs("Client", fields), blanks_clear=blanks_clear)
+    except RecordInvalid as error:
+        columns = {column.attr: column.name for column in SPEC["Client"].columns}
+        problems = {("Client", columns.get(attr, attr)): message for attr, message in error.errors.items() if attr}
+        message = " ".join(error.errors.values()) or str(error)
+        raise AssessmentError(message, problems) from None
 
 
 def _plain(value: Any) -> Any:
@@ -92,6 +115,7 @@ def _new_row(actor: Actor, record: str, source_id: int, enrollment: Any, extra: 
     return row
 
 
+@operation("assessments.apply_submission", permission="assessments.edit")
 def apply_submission(actor: Actor, context: Any, submission: Any, response: Any) -> dict[str, Any]:
     """Write ``submission.records`` and ``submission.custom`` for ``context``; returns
     (and stores in ``response.written``) the rows written, so a resubmission updates them.
@@ -115,7 +139,8 @@ def apply_submission(actor: Actor, context: Any, submission: Any, response: Any)
                 # Clients are created by the records service, which searches for duplicates first.
                 raise AssessmentError("This form records client details; find or create the client first, "
                                       "then fill it in from their record.")
-            _update_shared(actor, client, record, fields)
+            # On the profile screen every current value is shown, so a blank is a clear.
+            _write_client(actor, client, fields, blanks_clear=context.stage == "profile")
             continue
         if enrollment is None:
             raise AssessmentError(f"This form records {record} data, which belongs to an enrollment; "

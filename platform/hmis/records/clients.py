@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..access import audit
+from ..access import audit, sensitive
 from ..access.operations import Actor, operation
 from ..extensions import db
 from ..models import Client
@@ -27,10 +27,15 @@ from .visibility import claim_new_client, require_client, visible_clients
 #: Client.csv race and ethnicity columns (3.04): 1 when it applies, else 0.
 RACE_COLUMNS = ("am_ind_ak_native", "asian", "black_af_american", "hispanic_latinao", "mid_east_n_african",
                 "native_hi_pacific", "white")
-#: What a screen may set on a client (HUD 3.01-3.07 and the veteran question).
+#: V1 veteran information (adult veterans), Client.csv's last HUD columns.
+VETERAN_COLUMNS = ("year_entered_service", "year_separated", "world_war_ii", "korean_war", "vietnam_war",
+                   "desert_storm", "afghanistan_oef", "iraq_oif", "iraq_ond", "other_theater", "military_branch",
+                   "discharge_status")
+#: What a screen or form may set on a client (HUD 3.01-3.07, 4.21 and V1): every Client
+#: column the HMIS does not fill itself.
 CLIENT_FIELDS = ("first_name", "middle_name", "last_name", "name_suffix", "name_data_quality", "ssn",
                  "ssn_data_quality", "dob", "dob_data_quality", "sex", "race_none", "additional_race_ethnicity",
-                 "veteran_status") + RACE_COLUMNS
+                 "veteran_status") + RACE_COLUMNS + VETERAN_COLUMNS
 #: HUD's "client doesn't know", "prefers not to answer" and "data not collected".
 NOT_KNOWN = (8, 9, 99)
 DATA_NOT_COLLECTED = 99
@@ -43,13 +48,16 @@ def _live(statement):
 
 # -- search -------------------------------------------------------------------------------
 
-def _last4(value: str | None) -> str | None:
-    text = (value or "").strip()
+def _ssn_typed(value: str | None) -> tuple[str | None, str | None]:
+    """``(last four, whole SSN)`` from the SSN box: four digits, or all nine (dashes are fine)."""
+    text = _SSN_TYPED.sub("", value or "")
     if not text:
-        return None
-    if not re.fullmatch(r"\d{4}", text):
-        raise RecordInvalid({"ssn_last4": "Enter exactly four digits: the last four of the SSN."})
-    return text
+        return None, None
+    if re.fullmatch(r"\d{4}", text):
+        return text, None
+    if re.fullmatch(r"\d{9}", text):
+        return text[-4:], text
+    raise RecordInvalid({"ssn_last4": "Enter the last four digits of the SSN, or all nine."})
 
 
 @operation("clients.search", permission="clients.search")
@@ -66,15 +74,15 @@ def search_clients(actor: Actor, name: str = "", dob: date | str | None = None, 
     except FieldError as exc:
         errors["dob"], dob_value = str(exc), None
     try:
-        last4 = _last4(ssn_last4)
+        last4, whole_ssn = _ssn_typed(ssn_last4)
     except RecordInvalid as exc:
         errors.update(exc.errors)
-        last4 = None
+        last4 = whole_ssn = None
     name = (name or "").strip()[:200]
     if errors:
         raise RecordInvalid(errors)
     base = _live(visible_clients(actor, select(Client)))
-    query = search.SearchQuery(name=name, dob=dob_value, ssn_last4=last4)
+    query = search.SearchQuery(name=name, dob=dob_value, ssn_last4=last4, ssn=whole_ssn)
     min_score = 2.0 if (dob_value or last4) else 1.0
     found = search.run(base, query, limit=limit, min_score=min_score)
     if name and " " not in name and len(name) <= 32:
@@ -94,7 +102,8 @@ def possible_matches(actor: Actor, fields: Mapping[str, Any], limit: int = 10) -
     ssn = _SSN_TYPED.sub("", str(fields.get("ssn") or ""))
     query = search.SearchQuery(first=(fields.get("first_name") or "").strip()[:50] or None,
                                last=(fields.get("last_name") or "").strip()[:50] or None, dob=dob,
-                               ssn_last4=ssn[-4:] if re.fullmatch(r"\d{9}", ssn) else None)
+                               ssn_last4=ssn[-4:] if re.fullmatch(r"\d{9}", ssn) else None,
+                               ssn=ssn if re.fullmatch(r"\d{9}", ssn) else None)
     base = _live(visible_clients(actor, select(Client)))
     return search.run(base, query, limit=limit, min_score=3.0)
 
@@ -122,6 +131,8 @@ def _clean_client(raw: Mapping[str, Any], current: Client | None = None) -> dict
         raw["ssn"] = _SSN_TYPED.sub("", raw["ssn"])
     values = clean_row("Client", raw)
     merged = {f: getattr(current, f) for f in CLIENT_FIELDS} if current is not None else {}
+    if current is not None:
+        merged["ssn"] = ssn_on_file(current)  # the number itself, not the masked client.ssn
     merged.update(values)
     errors: dict[str, str] = {}
 
@@ -185,6 +196,15 @@ def _clean_client(raw: Mapping[str, Any], current: Client | None = None) -> dict
     return merged
 
 
+def _write(client: Client, values: Mapping[str, Any]) -> None:
+    """Set cleaned values on an existing client: the one place an update writes its fields."""
+    for name, value in values.items():
+        if name == "ssn":  # kept encrypted in client_ssn; client.ssn gets the masked form
+            sensitive.store(db.session, client, value)
+        else:
+            setattr(client, name, value)
+
+
 def snapshot(client: Client) -> dict[str, Any]:
     """The client's fields for the audit log (the SSN itself is never logged)."""
     values = {f: getattr(client, f) for f in CLIENT_FIELDS}
@@ -197,11 +217,13 @@ def create_client(actor: Actor, fields: Mapping[str, Any], organization_id: int 
     """Create a client in the local data source (flushed, not committed), owned by the
     actor's agency (``organization_id`` when they work for several)."""
     values = _clean_client(fields)
+    ssn = values.pop("ssn", None)
     source = local_source()
     client = Client(data_source_id=source.id, personal_id=new_key(), **values)
     stamp_new(client, actor)
     db.session.add(client)
     db.session.flush()
+    sensitive.store(db.session, client, ssn)  # encrypted in client_ssn; client.ssn gets the masked form
     claim_new_client(actor, client, organization_id)
     audit.record("record.create", subject_type="client", subject_id=client.id,
                  details=audit.changes(None, snapshot(client)))
@@ -215,24 +237,68 @@ def update_client(actor: Actor, client: Client, fields: Mapping[str, Any],
     require_client(actor, client)
     if client.date_deleted is not None:
         raise RecordInvalid("This client record was deleted; it cannot be changed.")
-    # Lock the row so two saves at the same moment are taken one after the other.
-    db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
-    db.session.refresh(client)
-    if expected_date_updated is not None:
-        expected = (datetime.fromisoformat(expected_date_updated) if isinstance(expected_date_updated, str)
-                    else expected_date_updated)
-        if client.date_updated != expected:
-            raise StaleRecord("Someone else saved this client after you opened it. Your changes were not "
-                              "saved: reload the page to see theirs, then make your changes again.")
+    require_unchanged(client, expected_date_updated)
     before = snapshot(client)
-    values = _clean_client(fields, current=client)
-    for name, value in values.items():
-        setattr(client, name, value)
+    _write(client, _clean_client(fields, current=client))
     stamp_changed(client, actor)
     db.session.flush()
     audit.record("record.update", subject_type="client", subject_id=client.id,
                  details=audit.changes(before, snapshot(client)))
     return client
+
+
+@operation("clients.apply_form", permission="clients.edit")
+def apply_client_fields(actor: Actor, client: Client, fields: Mapping[str, Any], *,
+                        blanks_clear: bool = False) -> bool:
+    """Set the Client fields a form collected (``fields``: Client attribute -> typed value),
+    checked as :func:`create_client` checks them; True when something changed (then audited).
+
+    This is how the forms engine writes a client (``hmis.records.assessments``): the
+    profile form of the new and edit client screens, and any assessment that asks a
+    Client field. A blank answer keeps the value on file, unless ``blanks_clear`` (the
+    profile screen shows every current value, so a blank there is a deliberate clear);
+    a blank SSN always keeps the number on file, which no screen ever shows.
+    """
+    require_client(actor, client)
+    if client.date_deleted is not None:
+        raise RecordInvalid("This client record was deleted; it cannot be changed.")
+    wanted = {name: value for name, value in fields.items()
+              if value is not None or (blanks_clear and name != "ssn")}
+    if not wanted:
+        return False
+    before = snapshot(client)
+    values = _clean_client(wanted, current=client)
+    changed = {name: value for name, value in values.items()
+               if (ssn_on_file(client) if name == "ssn" else getattr(client, name)) != value}
+    if not changed:
+        return False
+    _write(client, changed)
+    stamp_changed(client, actor)
+    db.session.flush()
+    audit.record("record.update", subject_type="client", subject_id=client.id,
+                 details=audit.changes(before, snapshot(client)))
+    return True
+
+
+def require_unchanged(client: Client, expected_date_updated: datetime | str | None) -> None:
+    """Lock the client's row and refuse if it was saved after ``expected_date_updated``
+    (the version the screen showed): the second of two editors is told, nothing overwritten."""
+    # Lock the row so two saves at the same moment are taken one after the other.
+    db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
+    db.session.refresh(client)
+    if expected_date_updated is None:
+        return
+    expected = (datetime.fromisoformat(expected_date_updated) if isinstance(expected_date_updated, str)
+                else expected_date_updated)
+    if client.date_updated != expected:
+        raise StaleRecord("Someone else saved this client after you opened it. Your changes were not "
+                          "saved: reload the page to see theirs, then make your changes again.")
+
+
+def ssn_on_file(client: Client) -> str | None:
+    """The client's SSN as kept, for checking a form again on the server when the person
+    left the (never pre-filled) SSN box empty. Never send it to a browser."""
+    return sensitive.ssn_of(db.session, client)
 
 
 @operation("clients.get", permission="clients.view")

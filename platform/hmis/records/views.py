@@ -10,23 +10,23 @@ token: a double click finds it taken and goes to the first result instead.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import forms
 from ..access import policy
 from ..extensions import db
 from ..models import Client, Enrollment, Organization, Project, Services
 from ..web.auth import current_actor
-from . import submissions
-from .clients import RACE_COLUMNS, create_client, get_client, possible_matches, search_clients, update_client
-from .errors import RecordInvalid
+from . import assessment_screen, living_situation, profile, submissions
+from .clients import create_client, get_client, possible_matches, require_unchanged, search_clients
+from .errors import RecordInvalid, StaleRecord
 from .households import (DESTINATION_LIST, RELATIONSHIP_LIST, add_member, enroll_household, exit_household,
                          exit_of, household_of)
 from .hud_values import choices
-from .service_records import BED_NIGHT, record_bed_nights, record_current_living_situation, record_service
+from .service_records import BED_NIGHT, record_bed_nights, record_service
 from .visibility import visible_enrollments
 
 bp = Blueprint("records", __name__, template_folder="templates", url_prefix="/records")
@@ -35,9 +35,6 @@ bp = Blueprint("records", __name__, template_folder="templates", url_prefix="/re
 STAGES = {"project_start": "Intake", "update": "Update", "annual": "Annual assessment",
           "exit": "Exit assessment"}
 MAX_MEMBERS = 20
-TEXT_FIELDS = ("first_name", "middle_name", "last_name", "name_suffix", "ssn", "dob",
-               "additional_race_ethnicity")
-CODE_FIELDS = ("name_data_quality", "ssn_data_quality", "dob_data_quality", "sex", "veteran_status", "race_none")
 
 
 def wants_partial() -> bool:
@@ -47,12 +44,6 @@ def wants_partial() -> bool:
 def _form_text(name: str, limit: int = 200_000) -> str:
     """A posted value, cut at a size no field needs (the service says what is too long)."""
     return (request.form.get(name) or "")[:limit]
-
-
-def _client_fields() -> dict[str, Any]:
-    fields: dict[str, Any] = {name: _form_text(name) for name in TEXT_FIELDS + CODE_FIELDS if name in request.form}
-    fields["race"] = [r for r in request.form.getlist("race") if r][:len(RACE_COLUMNS) + 1]
-    return fields
 
 
 def _already_done(token: str | None):
@@ -124,28 +115,39 @@ def find():
 
 @bp.route("/clients/new", methods=["GET", "POST"])
 def new_client():
+    """A new client through the published profile form(s), possible matches shown first."""
     actor = current_actor()
+    try:
+        page = profile.page_for(None)
+    except forms.FormNotPublished as exc:
+        return _form_missing(exc)
     if request.method == "GET":
         typed = request.args.get("name", "")[:200]
         first, _, last = typed.strip().partition(" ")
-        values = {"first_name": first, "last_name": last, "dob": request.args.get("dob", "")[:10]}
-        return render_template("records/client_form.html", client=None, values=values, errors={}, matches=[],
-                               token=submissions.new_token())
+        profile.prefill(page, first.strip(), last.strip(), request.args.get("dob", "")[:10])
+        return _client_form(None, page, token=submissions.new_token())
     token = request.form.get("token")
     done = _already_done(token)
     if done:
         return done
-    fields = _client_fields()
+    formdata = profile.completed(page, request.form, None)
+    if not profile.read_page(page, formdata):
+        return _client_form(None, page, token=token, status=422)
+    fields = profile.client_fields(page)
     matches = [] if request.form.get("confirm_new") else possible_matches(actor, fields)
     if matches:
-        return render_template("records/client_form.html", client=None, values=fields, errors={}, matches=matches,
-                               names=policy.display_names(actor, [m.client for m in matches]), token=token), 200
+        return _client_form(None, page, token=token, matches=matches,
+                            names=policy.display_names(actor, [m.client for m in matches]))
     try:
         client = create_client(actor, fields)
+        profile.save_page(actor, page, client, formdata)
     except RecordInvalid as exc:
         db.session.rollback()
-        return render_template("records/client_form.html", client=None, values=fields, errors=exc.errors,
-                               matches=[], token=token), 422
+        profile.errors_at_items(page, exc.errors)
+        return _client_form(None, page, token=token, status=422)
+    except forms.responses.FormInvalid:
+        db.session.rollback()
+        return _client_form(None, page, token=token, status=422)
     result = url_for("pages.client", id=client.id)
     lost = _commit_once(token, result)
     if lost:
@@ -156,29 +158,57 @@ def new_client():
 
 @bp.route("/clients/<int:id>/edit", methods=["GET", "POST"])
 def edit_client(id: int):
+    """A client's profile through the same form(s); the second of two editors is refused."""
     actor = current_actor()
     client = _client_or_404(id)
-    if request.method == "GET":
-        values = {name: getattr(client, name) for name in TEXT_FIELDS + CODE_FIELDS}
-        values["race"] = [c for c in RACE_COLUMNS if getattr(client, c) == 1]
-        values["ssn"] = ""  # never sent back to the browser; empty means "unchanged"
-        return render_template("records/client_form.html", client=client, values=values, errors={}, matches=[],
-                               version=client.date_updated.isoformat() if client.date_updated else "",
-                               token=submissions.new_token())
-    fields = _client_fields()
-    if not fields.get("ssn"):
-        fields.pop("ssn", None)
-    version = request.form.get("version") or None
     try:
-        update_client(actor, client, fields, expected_date_updated=version)
-    except RecordInvalid as exc:
+        page = profile.page_for(client)
+    except forms.FormNotPublished as exc:
+        return _form_missing(exc)
+    if request.method == "GET":
+        for entry in page:
+            entry.values = profile.values_on_file(entry.form, client)
+        return _client_form(client, page, token=submissions.new_token(),
+                            version=client.date_updated.isoformat() if client.date_updated else "")
+    version = request.form.get("version") or None
+    token = request.form.get("token")
+    formdata = profile.completed(page, request.form, client)
+    if not profile.read_page(page, formdata):
+        for entry in page:
+            _forget_ssn(entry)
+        return _client_form(client, page, token=token, version=version, status=422)
+    try:
+        require_unchanged(client, version)
+        profile.save_page(actor, page, client, formdata)
+    except (RecordInvalid, forms.responses.FormInvalid) as exc:
         db.session.rollback()
-        return render_template("records/client_form.html", client=client, values=fields, errors=exc.errors,
-                               matches=[], version=version, token=request.form.get("token")), 409 if (
-            "" in exc.errors) else 422
+        if isinstance(exc, RecordInvalid):
+            flash(str(exc), "error")
+        for entry in page:
+            _forget_ssn(entry)
+        return _client_form(client, page, token=token, version=version,
+                            status=409 if isinstance(exc, StaleRecord) else 422)
     db.session.commit()
     flash("Client saved.", "success")
     return redirect(url_for("pages.client", id=client.id), code=303)
+
+
+def _forget_ssn(entry: profile.ProfileForm) -> None:
+    """A page shown again never carries the SSN on file back to the browser."""
+    for item in entry.form.all_items:
+        if item.type == "ssn" and isinstance((entry.values or {}).get(item.id), dict):
+            entry.values[item.id] = {**entry.values[item.id], "ssn": None}
+
+
+def _client_form(client: Client | None, page: list, *, token: str | None, status: int = 200, **more):
+    errors = sum(len([k for k in entry.errors if k != "_form"]) for entry in page)
+    return render_template("records/client_form.html", client=client, page=page, token=token,
+                           error_count=errors, matches=more.pop("matches", []), **more), status
+
+
+def _form_missing(exc: Exception):
+    return render_template("error.html", title="Form not available",
+                           message=f"{exc} Ask your HMIS lead to publish it."), 409
 
 
 # -- household builder and enrollment ---------------------------------------------------------
@@ -254,8 +284,10 @@ def _people(enrollments: list[Enrollment]) -> dict[str, Client]:
     return {c.personal_id: c for c in rows}
 
 
-def _household_page(id: int, errors: dict[str, str] | None = None, status: int = 200):
-    """The household page; with ``errors`` (and the posted values) when a form on it failed."""
+def _household_page(id: int, errors: dict[str, str] | None = None, status: int = 200,
+                    cls_entries: list | None = None):
+    """The household page; with ``errors`` (and the posted values) when a form on it failed,
+    or ``cls_entries`` (the CLS panel with its messages) when that one did."""
     actor = current_actor()
     enrollment = _enrollment_or_404(id)
     members = household_of(enrollment)
@@ -271,11 +303,19 @@ def _household_page(id: int, errors: dict[str, str] | None = None, status: int =
     open_members = [e for e in members if exits[e.id] is None]
     member_options = [(e.id, names.get(people[e.personal_id].id, "") if e.personal_id in people else "")
                       for e in open_members]
+    cls_problem = None
+    if cls_entries is None and open_members:
+        try:
+            cls_entries = living_situation.panel(project, open_members[0])
+        except forms.FormNotPublished as exc:
+            cls_entries, cls_problem = [], f"{exc} Ask your HMIS lead to publish it."
     return render_template(
         "records/household.html", enrollment=enrollment, members=members, people=people, project=project,
+        cls_entries=cls_entries or [], cls_problem=cls_problem,
+        annual_open=assessment_screen.annual_window(enrollment, date.today()) is not None,
         exits=exits, services=services, open_members=open_members, member_options=member_options,
         stages=STAGES, names=names,
-        destinations=choices(DESTINATION_LIST), living_situations=choices("4.12"),
+        destinations=choices(DESTINATION_LIST),
         relationships=choices(RELATIONSHIP_LIST, leave_out=frozenset({1, 99})),
         record_types=[c for c in choices("1.4") if c[0] != BED_NIGHT], today=date.today().isoformat(),
         errors=errors or {}, values=request.form if errors else {},
@@ -370,22 +410,32 @@ def service_types():
 
 @bp.post("/enrollments/<int:id>/living-situation")
 def living_situation_post(id: int):
+    """A contact's current living situation, through the CLS form(s) the rules apply."""
     actor = current_actor()
     enrollment = _enrollment_or_404(id)
+    token = request.form.get("token")
+    done = _already_done(token)
+    if done:
+        return done
     member = _enrollment_or_404(request.form.get("member", type=int) or 0)
-    if member.household_id != enrollment.household_id:
+    if member.household_id != enrollment.household_id or member.project_id != enrollment.project_id:
         abort(404)
-    fields = {"information_date": _form_text("information_date", 40),
-              "current_living_situation": _form_text("current_living_situation", 10),
-              "location_details": _form_text("location_details")}
+    project = db.session.scalar(select(Project).where(Project.data_source_id == member.data_source_id,
+                                                      Project.project_id == member.project_id))
     try:
-        record_current_living_situation(actor, member, fields)
-    except RecordInvalid as exc:
+        living_situation.record(actor, project, member, request.form)
+    except living_situation.NotRecorded as exc:
         db.session.rollback()
-        return _household_with_errors(id, {f"cls.{k}": v for k, v in exc.errors.items()})
-    db.session.commit()
+        return _household_page(id, {"cls": "not recorded"}, 422, cls_entries=exc.entries)
+    except forms.FormNotPublished as exc:
+        db.session.rollback()
+        return _form_missing(exc)
+    result = url_for("records.household", id=id)
+    lost = _commit_once(token, result)
+    if lost:
+        return lost
     flash("Current living situation recorded.", "success")
-    return redirect(url_for("records.household", id=id), code=303)
+    return redirect(result, code=303)
 
 
 # -- bed nights for a whole shelter night ---------------------------------------------------------
@@ -433,8 +483,6 @@ def _safe_date(text: str) -> date | None:
 
 @bp.route("/enrollments/<int:id>/assessment/<stage>", methods=["GET", "POST"])
 def assessment(id: int, stage: str):
-    from . import assessment_screen
-
     if stage not in STAGES:
         abort(404)
     return assessment_screen.handle(_enrollment_or_404(id), stage, STAGES[stage])

@@ -1,0 +1,55 @@
+"""The sharing policy's write check for a page of forms at once.
+
+:func:`hmis.forms.responses.save_response` checks that the actor may change the
+enrollment it writes into: two queries. A household's page saves one form per member,
+so it asks :func:`check_writable` for every member first (two queries for the page);
+``save_response`` then skips the members allowed, in the same transaction only (a new
+transaction checks again: access may have changed in between).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..access import policy
+from ..access.operations import Actor
+from ..extensions import db
+from ..models import Enrollment
+from .context import FormContext
+
+__all__ = ["check_writable", "checked_writable"]
+
+_CHECKED = "forms.checked_writable"
+
+
+def checked_writable() -> set[tuple[Actor, int]]:
+    """``(actor, enrollment id)`` pairs :func:`check_writable` allowed in this transaction."""
+    session = db.session()
+    transaction = session.get_transaction()
+    kept = session.info.get(_CHECKED)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_CHECKED] = (transaction, set())
+    return kept[1]
+
+
+def check_writable(actor: Actor, contexts: list[FormContext]) -> None:
+    """What ``save_response`` checks (``policy.require_enrollment(..., write=True)``), for
+    every context's enrollment at once.
+
+    :raise PermissionDenied: as ``save_response`` would, for the first member refused.
+    """
+    enrollments = {c.enrollment.id: c.enrollment for c in contexts if c.enrollment is not None}
+    if not enrollments:
+        return
+    visible = set(db.session.scalars(policy.filter_enrollments(
+        actor, select(Enrollment.id).where(Enrollment.id.in_(sorted(enrollments))))))
+    owners: dict[tuple[int, str], int | None] = {}
+    for enrollment_id, enrollment in enrollments.items():
+        if enrollment_id not in visible:
+            policy.require_enrollment(actor, enrollment, write=True)  # raises, with its message
+        if not (actor.is_system or policy.has_full_access(actor)):
+            project = (enrollment.data_source_id, enrollment.project_id)
+            if project not in owners:  # a household is in one project: one look-up
+                owners[project] = policy.enrollment_organization_id(enrollment)
+            if owners[project] not in actor.organization_ids:
+                policy.require_enrollment(actor, enrollment, write=True)  # raises, with its message
+        checked_writable().add((actor, enrollment_id))
