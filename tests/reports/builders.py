@@ -46,9 +46,16 @@ class World:
     def client(self, dob: str | None = "1980-01-01", **fields: Any) -> str:
         personal_id = fields.pop("personal_id", None) or self._id("C")
         fields.setdefault("dob_data_quality", 1 if dob else 99)
-        db.session.add(Client(data_source_id=self.source.id, personal_id=personal_id,
-                              dob=d(dob) if dob else None, first_name="A", last_name=personal_id, **fields))
+        ssn = fields.pop("ssn", None)
+        client = Client(data_source_id=self.source.id, personal_id=personal_id,
+                        dob=d(dob) if dob else None, first_name="A", last_name=personal_id, **fields)
+        db.session.add(client)
         db.session.flush()
+        if ssn:  # kept encrypted, as every write path keeps it (hmis.access.sensitive)
+            from hmis.access.sensitive import store
+
+            store(db.session, client, ssn, verbatim=True)
+            db.session.flush()
         return personal_id
 
     def enroll(self, personal_id: str, project_id: str, entry: str, *, exit: str | None = None,

@@ -143,7 +143,8 @@ def test_q23d_subsidy_types_in_hud_order(report):
 
 
 def test_pit_attribute_in_an_inline_definition(world):
-    """The library rule on its own: an OPH stay with no move-in is not present; a stayer is."""
+    """The library rule on its own: an OPH stay counts without a move-in date (only PSH and RRH need
+    one, reports.md Q7b), as does a TH stayer."""
     oph, th = world.project(9), world.project(2)
     world.enroll(world.client(), oph, "2025-06-01")
     world.enroll(world.client(), th, "2025-06-01")
@@ -155,7 +156,7 @@ def test_pit_attribute_in_an_inline_definition(world):
               - {label: October, when: pit_october}
               - {label: July, when: pit_july}
     """), "P")
-    assert result == {"October": {"Count": 1}, "July": {"Count": 1}}
+    assert result == {"October": {"Count": 2}, "July": {"Count": 2}}
 
 
 # --------------------------------------------------------------------------- Q9a, Q9b, Q22e

@@ -181,9 +181,10 @@ def test_cli_runs_and_writes_a_report(cli_runner, tmp_path):
 
 def test_drilldown_shows_only_what_the_access_policy_allows(world, published, make_account):
     _family(world)
-    run = service.start_run(system_actor(), "apr", RANGE)
     staff = make_account(email="cm@example.org", role="case_manager")
+    case_manager = Actor(account_id=staff.id, role="case_manager")
+    run = service.start_run(case_manager, "apr", RANGE)  # a run is seen only by its runner (and full access)
     # a case manager of no agency may run drill-downs but sees no client behind the number
-    found = service.drilldown(Actor(account_id=staff.id, role="case_manager"), run.id, "Q7a", 1, 0)
+    found = service.drilldown(case_manager, run.id, "Q7a", 1, 0)
     assert found["total"] == 0 and found["rows"] == []
     assert service.drilldown(system_actor(), run.id, "Q7a", 1, 0)["total"] == 1

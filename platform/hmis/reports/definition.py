@@ -65,6 +65,8 @@ class Axis:
     #: names this axis gives its cells (``{income: start_income_total}`` on an "At start" column), so one
     #: list of rows can read a different stage in each column
     bindings: tuple[tuple[str, str], ...] = ()
+    #: ``per: project`` tables: the project field this column shows instead of a count
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Table:
     measure: Measure = Measure("persons")
     description: str = ""
     path: str = ""
+    #: "project": one row per reported project (:mod:`hmis.reports.projects`); ``rows`` is then empty
+    per: str | None = None
 
     def measure_for(self, row: Axis, column: Axis) -> Measure:
         return row.measure or column.measure or self.measure
@@ -172,7 +176,7 @@ def _expand(items: list[dict[str, Any]], path: str) -> list[Axis]:
                 axes.append(Axis(str(label), f"({group}) = {_quote(value)}", measure, False, blank, here, bindings))
             continue
         axes.append(Axis(str(item["label"]), item.get("when"), measure, bool(item.get("header")), blank, here,
-                         bindings))
+                         bindings, item.get("field")))
     return axes
 
 
@@ -188,10 +192,10 @@ def load_definition(body: dict[str, Any]) -> ReportDefinition:
         else:
             columns = _expand(columns_raw, f"{path}.columns")
         tables.append(Table(
-            id=raw["id"], title=raw["title"], rows=tuple(_expand(raw["rows"], f"{path}.rows")),
+            id=raw["id"], title=raw["title"], rows=tuple(_expand(raw.get("rows", []), f"{path}.rows")),
             columns=tuple(columns), where=raw.get("where"),
             measure=_measure(raw.get("measure")) or Measure("persons"),
-            description=raw.get("description", ""), path=path))
+            description=raw.get("description", ""), path=path, per=raw.get("per")))
     universe = body.get("universe", {})
     attributes = tuple((item["name"], item["expression"]) for item in body.get("attributes", []))
     return ReportDefinition(
@@ -227,7 +231,7 @@ def definition_problems(body: dict[str, Any]) -> list[DefinitionProblem]:
         row_bound = {}
         for table in body.get("tables", []):
             if table.get("columns") == set_name:
-                row_bound.update(_bound(table["rows"], names))
+                row_bound.update(_bound(table.get("rows", []), names))
         problems += _axis_problems(items, f"column_sets.{set_name}", {**names, **row_bound})
     seen: set[str] = set()
     for index, table in enumerate(body.get("tables", [])):
@@ -240,14 +244,46 @@ def definition_problems(body: dict[str, Any]) -> list[DefinitionProblem]:
         columns = table.get("columns")
         column_items = column_sets.get(columns, []) if isinstance(columns, str) else (columns or [])
         problems += _measure_problems(table.get("measure"), names, f"{path}.measure")
-        problems += _axis_problems(table["rows"], f"{path}.rows", {**names, **_bound(column_items, names)})
+        problems += _per_project_problems(table, column_items, path)
+        problems += _axis_problems(table.get("rows", []), f"{path}.rows", {**names, **_bound(column_items, names)})
         if isinstance(columns, str):
             if columns not in column_sets:
                 known = ", ".join(sorted(column_sets)) or "none are defined"
                 problems.append(DefinitionProblem(f"{path}.columns", None,
                                                   f"no column set named '{columns}' (known: {known})"))
         elif columns is not None:
-            problems += _axis_problems(columns, f"{path}.columns", {**names, **_bound(table["rows"], names)})
+            problems += _axis_problems(columns, f"{path}.columns", {**names, **_bound(table.get("rows", []), names)})
+    return problems
+
+
+def _per_project_problems(table: dict[str, Any], columns: list[dict[str, Any]], path: str) -> list[DefinitionProblem]:
+    """A ``per: project`` table lists projects instead of rows; project fields belong only there."""
+    problems: list[DefinitionProblem] = []
+    fields = [index for index, column in enumerate(columns) if "field" in column]
+    if table.get("per") is None:
+        if "rows" not in table:
+            problems.append(DefinitionProblem(path, None, "a table needs rows (or 'per: project' to list projects)"))
+        for index in fields:
+            problems.append(DefinitionProblem(f"{path}.columns[{index}].field", None,
+                                              "a project field only fits a table with 'per: project'"))
+        return problems
+    if "rows" in table:
+        problems.append(DefinitionProblem(f"{path}.rows", None, "a 'per: project' table has one row per project "
+                                                                "and no rows of its own"))
+    if 0 not in fields:
+        problems.append(DefinitionProblem(f"{path}.columns", None, "the first column of a 'per: project' table must "
+                                                                   "be a project field (it labels the row)"))
+    for index, column in enumerate(columns):
+        measure = column.get("measure", table.get("measure"))
+        if "field" in column and ("when" in column or "measure" in column):
+            problems.append(DefinitionProblem(f"{path}.columns[{index}]", None,
+                                              "a project field column shows the field; it takes no 'when' or 'measure'"))
+        elif isinstance(measure, dict) and "median" in measure:
+            problems.append(DefinitionProblem(f"{path}.columns[{index}].measure", None,
+                                              "a 'per: project' table cannot show a median"))
+        if "set" in column or "group" in column:
+            problems.append(DefinitionProblem(f"{path}.columns[{index}]", None,
+                                              "a 'per: project' table takes plain columns (no 'set' or 'group')"))
     return problems
 
 

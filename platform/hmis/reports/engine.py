@@ -1,13 +1,15 @@
-"""Run a report definition in the database: the universe once, then one query per table.
+"""Run a report definition in the database: the universe written once, then the cells in a few scans.
 
-The universe ``SELECT`` (:mod:`hmis.reports.universe`, plus the definition's own
-attributes) is written once into a temporary table, so its windows and look-ups run once
-per run, not once per table. Each table is then a single ``SELECT``: an inner query works
-out every distinct rule of the table once per row (as a yes/no column), and the outer one
-has one aggregate per cell that only combines them::
+The universe (:mod:`hmis.reports.universe`, plus the definition's own attributes) is
+written into temporary tables layer by layer (the stays, then each person's latest stay
+with household facts, then every attribute), so each look-up runs once per row per run,
+not once per table or per rule that reads it. The cells of all tables then come from a
+few scans of that table (:mod:`hmis.reports.cells`): an inner query works out each
+distinct rule once per row as a yes/no column, and the outer one has one aggregate per
+cell that only combines them::
 
-    SUM(CASE WHEN <where> AND <row> AND <column> THEN 1 ELSE 0 END)      -- one row per person
-    COUNT(DISTINCT CASE WHEN ... THEN person_key END)                    -- one row per stay
+    count(*) FILTER (WHERE <where> AND <row> AND <column>)                -- one row per person
+    count(DISTINCT person_key) FILTER (WHERE ...)                        -- one row per stay
 
 Medians are one small windowed query per cell (SQLite has no percentile function).
 Only the per-cell numbers leave the database. Drill-down compiles the same rules over
@@ -16,7 +18,8 @@ the universe as a CTE and lists the rows behind one cell.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -28,9 +31,11 @@ from sqlalchemy.sql.expression import Executable
 
 from ..expressions import check, parse, references, to_sql
 from . import library
+from .cells import run_tables
 from .definition import Axis, Measure, ReportDefinition, Table
 from .parameters import ReportParameters
-from .universe import build_universe
+from .projects import project_table
+from .universe import Universe, build_universe
 
 __all__ = ["CellPredicate", "ReportEngine", "run_report"]
 
@@ -81,34 +86,47 @@ class ReportEngine:
         self.definition = definition
         self.params = params
         self.dialect = dialect
-        self.universe = build_universe(params, dialect, definition.library_names_used(),
-                                       latest_per_person=definition.latest_per_person)
         self.columns: dict[str, Any] = {}
-        self.select, self.names, self.types = self._with_attributes()
+        self._bound: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+        # built by run() (with temporary tables) or drilldown_query() (one SELECT), whichever comes
+        self.select: sa.Select[Any] = sa.select(sa.null())
+        self.names: tuple[str, ...] = ()
+        self.types: dict[str, Any] = {}
 
-    def _with_attributes(self) -> tuple[sa.Select[Any], tuple[str, ...], dict[str, Any]]:
+    def _build(self, prefix: str | None) -> Universe:
+        """The universe and its ``SELECT`` with the definition's attributes; with ``prefix`` (a run) its
+        first layers are steps to write into temporary tables, without (drill-down) one ``SELECT``."""
+        universe = build_universe(self.params, self.dialect, self.definition.library_names_used(),
+                                  latest_per_person=self.definition.latest_per_person, prefix=prefix)
+        self.select, self.names, self.types = self._with_attributes(universe)
+        return universe
+
+    def _with_attributes(self, universe: Universe) -> tuple[sa.Select[Any], tuple[str, ...], dict[str, Any]]:
         """The universe plus the definition's own attributes as columns, so each is worked out once
         per row when the universe is written, not once per cell that reads it.
 
         Attributes that read other attributes go in a later layer and read those as columns:
-        inlining them instead would repeat every rule inside each rule that uses it.
+        inlining them instead would repeat every rule inside each rule that uses it. Each layer
+        reads the one below through ``OFFSET 0``, which stops PostgreSQL and SQLite from folding
+        it into the layer above (and so repeating the library's look-ups, such as a disability
+        record, in every attribute that reads them).
         """
         kinds = dict(library.names())
-        types = {name: _type_of(name) for name in self.universe.names}
+        types = {name: _type_of(name) for name in universe.names}
         own = dict(self.definition.attributes)
         level: dict[str, int] = {}
         for name, text in self.definition.attributes:  # definition order: what a rule reads comes first
             level[name] = 1 + max((level[ref] for ref in references(parse(text)) if ref in own), default=0)
             kinds[name] = check(parse(text), kinds)
             types[name] = _SQL_TYPES.get(kinds[name].name, sa.String())
-        current = self.universe.select.subquery("universe")
-        names = list(self.universe.names)
+        current = universe.select.offset(0).subquery("universe")
+        names = list(universe.names)
         for depth in sorted(set(level.values())):
             columns = {name: current.c[name] for name in names}
             columns.update(self._parameters())
             added = [self.compile(text, columns=columns, source=f"attribute '{name}'").label(name)
                      for name, text in self.definition.attributes if level[name] == depth]
-            current = sa.select(*current.c, *added).subquery(f"universe_{depth}")
+            current = sa.select(*current.c, *added).offset(0).subquery(f"universe_{depth}")
             names += [column.name for column in added]
         return sa.select(*current.c), tuple(names), types
 
@@ -122,6 +140,7 @@ class ReportEngine:
         self.source = source
         self.columns = {name: source.c[name] for name in self.names}
         self.columns.update(self._parameters())
+        self._bound = {}  # compiled over the previous source
 
     def compile(self, text: str | None, *, columns: dict[str, Any] | None = None, source: str = "",
                 expect: str | None = None) -> ColumnElement[Any]:
@@ -139,7 +158,10 @@ class ReportEngine:
 
     def parts(self, table: Table, row: Axis, column: Axis) -> _Parts:
         """A cell's rules, each under a key that is the same for every cell sharing it (the table's
-        filter, a row's rule under the same column bindings...), built only when first needed."""
+        filter, a row's rule under the same column bindings...), built only when first needed.
+
+        A key is the rule's text and the bindings it reads, not the row or column it came from,
+        so that cells of different tables share a rule they both use (the column sets)."""
         where_here = f"table {table.id}, row '{row.label}', column '{column.label}'"
         used = tuple(self._bindings_used(table, row, column))
         bindings = dict((*column.bindings, *row.bindings))
@@ -148,29 +170,28 @@ class ReportEngine:
             # the bindings one rule reads, so that cells sharing the rule share its flag
             return tuple(self._bindings_read([text], bindings))
 
-        cache: dict[str, dict[str, Any]] = {}
-
         def columns() -> dict[str, Any]:
-            if "columns" not in cache:
+            # the same bindings compile to the same columns: once per run, not once per cell
+            if used not in self._bound:
                 found = dict(self.columns)
                 for name, text in used:
                     found[name] = self.compile(text, columns=found, source=f"{where_here}, '{name}'")
-                cache["columns"] = found
-            return cache["columns"]
+                self._bound[used] = found
+            return self._bound[used]
 
         measure = table.measure_for(row, column)
-        where = (("where", table.id), lambda: sa.and_(self.condition(self.definition.where, "universe"),
+        where = (("where", table.where), lambda: sa.and_(self.condition(self.definition.where, "universe"),
                                                       self.condition(table.where, f"table {table.id}")))
-        row_part = (("row", id(row), reads(row.when)),
+        row_part = (("condition", row.when, reads(row.when)),
                     lambda: self.condition(row.when, f"table {table.id}, row '{row.label}'", columns()))
-        column_part = (("column", id(column), reads(column.when)),
+        column_part = (("condition", column.when, reads(column.when)),
                        lambda: self.condition(column.when, f"table {table.id}, column '{column.label}'", columns()))
         value = of = None
         if measure.kind in ("sum", "average", "median"):
             value = (("value", measure.expression, reads(measure.expression)),
                      lambda: self.compile(measure.expression, columns=columns(), source=f"{where_here}, {measure.kind}"))
         elif measure.kind == "percent":
-            of = (("of", measure.expression, reads(measure.expression)),
+            of = (("condition", measure.expression, reads(measure.expression)),
                   lambda: self.condition(measure.expression, f"{where_here}, percentage", columns()))
         return _Parts(measure, where, row_part, column_part, of, value)
 
@@ -205,20 +226,17 @@ class ReportEngine:
         return [(name, text) for name, text in bindings.items() if name in wanted]
 
     def _counted(self, unit: str, condition: ColumnElement[bool], source: Any = None) -> ColumnElement[int]:
+        """``count(...) FILTER (WHERE condition)``: PostgreSQL and SQLite (3.30+) both skip the rows
+        a cell does not want before aggregating, cheaper than adding up a CASE per row."""
         c = (source if source is not None else self.source).c
+        if unit == "households":
+            condition = sa.and_(condition, c.relationship_to_hoh == 1)
         if self.definition.latest_per_person:
             # One row per person (their latest stay): distinct persons, their stays and HoH
             # households are plain row counts, which spares the database a sort per cell.
-            if unit == "households":
-                condition = sa.and_(condition, c.relationship_to_hoh == 1)
-            return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-        if unit == "households":
-            value = sa.case((sa.and_(condition, c.relationship_to_hoh == 1), c.person_key))
-        elif unit == "enrollments":
-            value = sa.case((condition, c.enrollment_pk))
-        else:
-            value = sa.case((condition, c.person_key))
-        return sa.func.count(sa.distinct(value))
+            return sa.func.count().filter(condition)
+        counted = c.enrollment_pk if unit == "enrollments" else c.person_key
+        return sa.func.count(sa.distinct(counted)).filter(condition)
 
     def aggregates(self, predicate: CellPredicate, source: Any = None) -> list[ColumnElement[Any]]:
         measure = predicate.measure
@@ -227,11 +245,10 @@ class ReportEngine:
         if measure.kind == "percent":
             return [self._counted(measure.unit, predicate.condition, source),
                     self._counted(measure.unit, predicate.denominator, source)]
-        value = sa.case((predicate.condition, predicate.value))
         if measure.kind == "sum":
-            return [sa.func.coalesce(sa.func.sum(value), 0)]
+            return [sa.func.coalesce(sa.func.sum(predicate.value).filter(predicate.condition), 0)]
         if measure.kind == "average":
-            return [sa.func.avg(value)]
+            return [sa.func.avg(predicate.value).filter(predicate.condition)]
         return []  # median: its own query
 
     def median(self, predicate: CellPredicate, source: Any = None) -> Any:
@@ -247,94 +264,35 @@ class ReportEngine:
 
     # -------------------------------------------------------------- running
     def run(self, connection: sa.Connection, progress: Progress | None = None) -> dict[str, Any]:
-        name = f"report_universe_{uuid.uuid4().hex[:12]}"
+        prefix = f"report_{uuid.uuid4().hex[:12]}"
+        name = f"{prefix}_universe"
+        universe = self._build(prefix)
         prepare(connection)
-        connection.execute(_CreateTempTableAs(name, self.select))
-        if self.dialect == "postgresql":
-            connection.exec_driver_sql(f"ANALYZE {name}")
-        try:
+        with _temporary_tables(connection) as write:
+            for step in universe.steps:
+                write(step.table, step.select)
+            write(name, self.select)
             table = sa.table(name, *[sa.column(column_name, self.types[column_name]) for column_name in self.names])
             self.bind(table)
             total = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            results = []
-            count = len(self.definition.tables)
-            for index, report_table in enumerate(self.definition.tables):
+            tables = self.definition.tables
+            position = {report_table.id: index for index, report_table in enumerate(tables)}
+
+            def reached(report_table: Table) -> None:
                 if progress:
-                    progress(10 + int(85 * index / max(count, 1)), f"Table {report_table.id}")
-                results.append(self.run_table(connection, report_table))
-        finally:
-            connection.exec_driver_sql(f"DROP TABLE {name}")
-        return {"universe_rows": total, "tables": results}
+                    progress(10 + int(85 * position[report_table.id] / max(len(tables), 1)),
+                             f"Table {report_table.id}")
 
-    def run_table(self, connection: sa.Connection, table: Table) -> dict[str, Any]:
-        """One table in one query: each distinct rule is worked out once per universe row (as a
-        flag column of an inner query), and every cell only combines flags; a table of 40 rows and
-        5 columns evaluates 45 rules per row, not 200 compositions of them."""
-        flags: dict[Any, str] = {}
-        flag_columns: list[ColumnElement[Any]] = []
-
-        def flag(part: tuple[Any, Callable[[], ColumnElement[Any]]]) -> str:
-            key, build = part
-            if key not in flags:
-                flags[key] = f"f{len(flags)}"
-                flag_columns.append(build().label(flags[key]))
-            return flags[key]
-
-        planned: list[tuple[int, int, _Parts, dict[str, str | None]]] = []
-        for r, row in enumerate(table.rows):
-            for c, column in enumerate(table.columns):
-                if table.is_blank(row, column):
-                    continue
-                parts = self.parts(table, row, column)
-                names = {"where": flag(parts.where), "row": flag(parts.row), "column": flag(parts.column),
-                         "of": flag(parts.of) if parts.of else None,
-                         "value": flag(parts.value) if parts.value else None}
-                planned.append((r, c, parts, names))
-        base = self.source.c
-        inner = sa.select(base.person_key, base.relationship_to_hoh, base.enrollment_pk, *flag_columns) \
-            .select_from(self.source).subquery("cells")
-        cells: list[tuple[int, int, CellPredicate]] = []
-        select_list: list[ColumnElement[Any]] = []
-        for r, c, parts, names in planned:
-            f = inner.c
-            where, row_condition, column_condition = f[names["where"]], f[names["row"]], f[names["column"]]
-            condition = sa.and_(where, row_condition, column_condition)
-            if names["of"]:
-                of = f[names["of"]]
-                kept = {"table": sa.true(), "row": row_condition, "column": column_condition}[parts.measure.within]
-                predicate = CellPredicate(sa.and_(condition, of), parts.measure, sa.and_(where, of, kept))
-            else:
-                predicate = CellPredicate(condition, parts.measure,
-                                          value=f[names["value"]] if names["value"] else None)
-            cells.append((r, c, predicate))
-            select_list += self.aggregates(predicate, inner)
-        values: list[Any] = []
-        if select_list:
-            values = list(connection.execute(sa.select(*select_list).select_from(inner)).one())
-        grid: list[list[Any]] = [[None] * len(table.columns) for _ in table.rows]
-        percent_cells = {(r, c) for r, c, predicate in cells if predicate.measure.kind == "percent"}
-        position = 0
-        for r, c, predicate in cells:
-            kind = predicate.measure.kind
-            if kind == "median":
-                grid[r][c] = _number(connection.execute(self.median(predicate, inner)).scalar())
-            elif kind == "percent":
-                numerator, denominator = values[position], values[position + 1]
-                position += 2
-                grid[r][c] = _fraction(numerator, denominator)
-            else:
-                grid[r][c] = _number(values[position])
-                position += 1
-        return {
-            "id": table.id, "title": table.title, "description": table.description,
-            "columns": [column.label for column in table.columns],
-            "rows": [{"label": row.label, "header": row.header, "cells": grid[r],
-                      "percent": [(r, c) in percent_cells for c in range(len(table.columns))]}
-                     for r, row in enumerate(table.rows)],
-        }
+            found = run_tables(self, connection, [t for t in tables if t.per != "project"], reached)
+            for report_table in tables:
+                if report_table.per == "project":  # one row per project: hmis.reports.projects
+                    reached(report_table)
+                    found[report_table.id] = project_table(self, connection, report_table)
+        return {"universe_rows": total, "tables": [found[report_table.id] for report_table in tables]}
 
     def drilldown_query(self, table: Table, row_index: int, column_index: int) -> sa.Select[Any]:
         """The universe rows behind one cell (a query to run through the access policy)."""
+        self._build(None)
         universe = self.select.cte("report_universe")
         self.bind(universe)
         row, column = table.rows[row_index], table.columns[column_index]
@@ -347,6 +305,36 @@ class ReportEngine:
                           universe.c.enrollment_id, universe.c.project_id, universe.c.entry_date,
                           universe.c.exit_date, universe.c.household_type)
                 .where(condition).order_by(universe.c.personal_id, universe.c.enrollment_pk))
+
+
+@contextmanager
+def _temporary_tables(connection: sa.Connection) -> Iterator[Callable[[str, sa.Select[Any]], None]]:
+    """``write(name, select)`` creates a temporary table; every table written is dropped on the way out.
+
+    No ANALYZE: on the universe (hundreds of columns) it cost more than all the cell queries
+    together, and the planner sizes a never-analysed table from its pages, which is what the
+    next layer's plan needs. After a database error the transaction is already lost (and its
+    temporary tables with it on rollback), so a failing drop must not hide the error that got us here.
+    """
+    written: list[str] = []
+
+    def write(name: str, query: sa.Select[Any]) -> None:
+        connection.execute(_CreateTempTableAs(name, query))
+        written.append(name)
+
+    failed = False
+    try:
+        yield write
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        for name in reversed(written):
+            try:
+                connection.exec_driver_sql(f"DROP TABLE {name}")
+            except sa.exc.DBAPIError:
+                if not failed:
+                    raise
 
 
 def prepare(connection: sa.Connection) -> None:

@@ -32,7 +32,8 @@ def _cell(value: Any) -> Any:
 def _table_csv(table: dict[str, Any], *, quote_all: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC if quote_all else csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(["", *[_safe_text(label) for label in table["columns"]]])
+    # a per-project table (APR Q4a) has no label column: its first column heads the row labels
+    writer.writerow([_safe_text(table.get("row_header", "")), *[_safe_text(label) for label in table["columns"]]])
     for row in table["rows"]:
         writer.writerow([_safe_text(row["label"]), *[_cell(value) for value in row["cells"]]])
     return out.getvalue()
@@ -99,7 +100,7 @@ def to_xlsx(results: dict[str, Any], parameters: dict[str, Any], meta: dict[str,
         sheet = workbook.add_worksheet(name)
         sheet.set_column(0, 0, 48)
         sheet.set_column(1, len(table["columns"]), 16)
-        sheet.write_string(0, 0, "", header)
+        sheet.write_string(0, 0, _safe_text(table.get("row_header", "")), header)
         for c, column_label in enumerate(table["columns"], start=1):
             sheet.write_string(0, c, _safe_text(column_label), header)
         for r, row in enumerate(table["rows"], start=1):
@@ -108,6 +109,8 @@ def to_xlsx(results: dict[str, Any], parameters: dict[str, Any], meta: dict[str,
             for c, value in enumerate(row["cells"], start=1):
                 if value is None:
                     sheet.write_blank(r, c, None, blank if not row.get("header") else section)
+                elif isinstance(value, str):  # a project field of a per-project table
+                    sheet.write_string(r, c, _safe_text(value), label)
                 elif percents[c - 1]:
                     sheet.write_number(r, c, value, percent)
                 else:

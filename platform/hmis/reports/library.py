@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from ..expressions import Type
+from ..hud import codelists
 
 __all__ = ["ATTRIBUTES", "BASE", "DERIVED", "describe", "closure", "names", "sql_type"]
 
@@ -34,7 +35,7 @@ BASE: dict[str, str] = {
     "enrollment_created": "date", "exit_created": "date", "destination": "number",
     "destination_subsidy_type": "number", "housing_assessment": "number", "dob": "date", "dob_data_quality": "number",
     "veteran_status": "number", "first_name": "text", "last_name": "text", "name_data_quality": "number",
-    "ssn": "text", "ssn_data_quality": "number", "sex": "number", "race_none": "number",
+    "ssn": "text", "ssn_data_quality": "number", "ssn_valid": "number", "sex": "number", "race_none": "number",
     "am_ind_ak_native": "number", "asian": "number", "black_af_american": "number", "hispanic_latinao": "number",
     "mid_east_n_african": "number", "native_hi_pacific": "number", "white": "number", "client_created": "date",
     "age": "number", "chronic_individual": "text", "household_type": "text", "household_start": "date",
@@ -157,9 +158,9 @@ for _stage in INCOME_STAGES:
 PIT_MONTHS = {"january": 1, "april": 4, "july": 7, "october": 10}
 for _month in PIT_MONTHS:
     DERIVED[f"pit_{_month}"] = Derived(
-        "yes/no", f"Present on the last Wednesday of {_month.title()} inside the report range: started by "
-                  "then, not exited before it (residential: exited after it), moved in by then (PSH/OPH/RRH), "
-                  "a bed night on it (ES night-by-night).")
+        "yes/no", f"Present on the last Wednesday of {_month.title()} inside the report range on any of the "
+                  "client's stays: started by then, not exited before it (residential: exited after it), moved "
+                  "in by then (PSH/RRH), a bed night on it (ES night-by-night).")
 
 #: Disability types (4.05-4.10, list 1.3) with the name reports use for each.
 DISABILITY_TYPES = {
@@ -167,7 +168,8 @@ DISABILITY_TYPES = {
     "mental_health_disorder": 9, "substance_use_disorder": 10,
 }
 #: Which 4.05-4.10 record a stage reads: start (stage 1), exit (stage 3), latest (any, dated by report end).
-DISABILITY_STAGES = {"start": "at project start", "exit": "at exit", "latest": "latest dated by report end"}
+DISABILITY_STAGES = {"start": "at project start (dated by report end)", "exit": "at exit (dated by report end)",
+                     "latest": "latest dated by report end"}
 for _stage, _label in DISABILITY_STAGES.items():
     for _name in DISABILITY_TYPES:
         DERIVED[f"{_stage}_{_name}"] = Derived(
@@ -175,7 +177,7 @@ for _stage, _label in DISABILITY_STAGES.items():
                       f"{_name.replace('_', ' ')}, record {_label}.")
 
 DERIVED["dv_survivor"] = Derived("number", "Domestic violence survivor (4.11) on the latest record dated by "
-                                           "report end.")
+                                           "report end that answers it.")
 DERIVED["dv_when_occurred"] = Derived("number", "When the domestic violence occurred (4.11.A) on that record.")
 
 # Street outreach / ES-NbN contacts (APR Q9a/Q9b, reports.md): the stay's current living situations
@@ -186,6 +188,23 @@ DERIVED["outreach_contacts"] = Derived("number", "Contacts counted for the stay 
 DERIVED["outreach_contact_in_range"] = Derived("yes/no", "One of those 4.12 contacts is dated in the report range.")
 DERIVED["outreach_first_contact_situation"] = Derived(
     "number", "The 4.12 situation at the first counted contact (37 when the engagement is the only contact).")
+
+
+# --- b ---
+# Youth education (4.26, APR Q27m): the stay's latest YouthEducationStatus record of a stage.
+EDUCATION_STAGES = {"start": 1, "exit": 3}
+EDUCATION_FIELDS = ("current_school_attend", "most_recent_ed_status", "current_ed_status")
+for _stage, _code in EDUCATION_STAGES.items():
+    _label = {"start": "at project start", "exit": "at exit"}[_stage]
+    DERIVED[f"{_stage}_education_record"] = Derived(
+        "yes/no", f"A youth education status record (4.26, stage {_code}) {_label}.")
+    for _field in EDUCATION_FIELDS:
+        DERIVED[f"{_stage}_{_field}"] = Derived(
+            "number", f"Youth education status {_field} (C3.2/C3.A/C3.B) on the latest stage-{_code} "
+                      f"4.26 record {_label}.")
+DERIVED["yhdp_funded"] = Derived(
+    "yes/no", "The stay's project has a YHDP grant (2.06 funder 43) that starts by report end and has not "
+              "ended before report start (APR Q27m).")
 
 
 def disability_parts(name: str) -> tuple[str, int] | None:
@@ -212,6 +231,62 @@ def pit_date(month: int, start: date, end: date) -> date | None:
     return None
 
 
+# --- a ---
+# APR Q19a1/Q19a2 (income change): the earned and other amounts each stage counts, as HUD's Data
+# Lab code derives them from the total (reports.md §1): earned is EarnedAmount only when Earned = 1
+# and it is positive; other is what the total has beyond it. Null when the total is unknown.
+#: Money-valued derivations of this block (kept as decimals, not whole numbers).
+MONEY_NAMES: set[str] = set()
+for _stage in INCOME_STAGES:
+    _label = {"start": "at project start", "annual": "at the annual assessment", "exit": "at exit"}[_stage]
+    _earned = f"if({_stage}_earned = 1 and coalesce({_stage}_earned_income, 0) > 0, {_stage}_earned_income, 0)"
+    _total = f"{_stage}_income_total"
+    _needs = (f"{_stage}_earned", f"{_stage}_earned_income", _total)
+    DERIVED[f"{_stage}_earned_for_change"] = Derived(
+        "number", f"APR Q19a: earned income {_label} as the change tables count it (EarnedAmount when Earned = 1 "
+                  "and both it and the total are positive, else 0; none when the total is unknown).",
+        f"if({_total} is null, null, if({_total} > 0 and {_earned} > 0, {_earned}, 0))", _needs)
+    DERIVED[f"{_stage}_other_for_change"] = Derived(
+        "number", f"APR Q19a: other (non-employment) income {_label}: the total beyond the earned amount when "
+                  "the total is positive, else 0; none when the total is unknown.",
+        f"if({_total} is null, null, if({_total} > 0 and {_earned} < {_total}, {_total} - {_earned}, 0))", _needs)
+    MONEY_NAMES.update({f"{_stage}_earned_for_change", f"{_stage}_other_for_change"})
+
+#: C2 Moving On Assistance types (code list C2.2; Services RecordType 300, APR Q24b), with the name
+#: reports use for each.
+MOVING_ON_ASSISTANCE = {1: "moving_on_housing_application", 2: "moving_on_financial", 3: "moving_on_non_financial",
+                        4: "moving_on_referral", 5: "moving_on_other"}
+for _code, _name in MOVING_ON_ASSISTANCE.items():
+    DERIVED[_name] = Derived("yes/no", "APR Q24b: the stay has a Moving On Assistance service (C2) of type "
+                                       f"'{codelists.get('C2.2').codes[_code]}' dated in the report range.")
+
+DERIVED["household_veteran_status"] = Derived(
+    "text", "APR Q25b: the household's veteran status from the adults in the universe (their latest stays): "
+            "'chronic_veteran' when any is a chronically homeless veteran, else 'veteran' when any is a veteran, "
+            "else 'not_veteran' when any says no, else 'dk_pnta' when any doesn't know or prefers not to answer, "
+            "else 'missing'.", needs=("chronic_status", "is_adult"))
+
+# --- H4 ---
+# Data quality (APR/CAPER Q6b, Q6f; DQ report Q3, Q7).
+DERIVED["overlapping_stay"] = Derived(
+    "yes/no", "Another stay of the same client in the same project started earlier and had not exited by this "
+              "stay's start (APR Q6b project start date data issue).")
+DERIVED["last_contact_date"] = Derived(
+    "date", "The stay's latest current living situation (4.12) dated from its start to its exit and report end "
+            "(APR Q6f contacts).")
+for _month in PIT_MONTHS:
+    DERIVED[f"pit_{_month}_hoh"] = Derived(
+        "yes/no", f"Head of household on a stay present on the last Wednesday of {_month.title()} (APR Q8b; "
+                  "ES night-by-night: any member's bed night that night).")
+DERIVED["long_term_stayer"] = Derived(
+    "yes/no", "APR Q5a row 17: an adult or HoH stayer whose household's head is a stayer in the project 365 days "
+              "or more (ES night-by-night: 365 bed nights), or an adult stayer there that long themselves.",
+    needs=("length_of_stay", "adult_or_hoh", "is_adult"))
+DERIVED["path_funded"] = Derived(
+    "yes/no", "The stay's project has a PATH grant (2.06 funder 21): APR Q6f counts its SSO contacts.")
+DERIVED["last_bed_night"] = Derived(
+    "date", "The stay's latest bed night dated from its start, before its exit and by report end (APR Q6f).")
+
 ORDER = tuple(DERIVED)
 ATTRIBUTES: dict[str, str] = {**BASE, **{name: d.kind for name, d in DERIVED.items()}}
 #: Dotted names for the run's parameters, usable in every expression.
@@ -234,7 +309,7 @@ def describe(name: str) -> str:
 
 
 def sql_type(name: str) -> sa.types.TypeEngine:
-    if name.endswith("_income_total") or name.endswith("_earned_income"):
+    if name.endswith("_income_total") or name.endswith("_earned_income") or name in MONEY_NAMES:
         return sa.Numeric(14, 2)
     return _SQL_TYPES[ATTRIBUTES[name]]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..definitions import register_schema, register_validator
 from .definition import COUNT_UNITS, PERCENT_WITHIN, VALUE_MEASURES, definition_problems
+from .projects import PROJECT_FIELDS
 
 _TEXT = {"type": "string", "minLength": 1}
 _MEASURE = {
@@ -38,6 +39,7 @@ _AXIS_ITEM = {
         "group": _TEXT, "codes": _TEXT, "only": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
         "labels": {"type": "object", "additionalProperties": _TEXT},
         "values": {"type": "object", "minProperties": 1, "additionalProperties": _TEXT},
+        "field": {"enum": list(PROJECT_FIELDS)},
     },
 }
 _AXIS = {"type": "array", "minItems": 1, "items": _AXIS_ITEM}
@@ -60,11 +62,11 @@ REPORT_SCHEMA: dict[str, Any] = {
                            "description": {"type": "string"}}}},
         "column_sets": {"type": "object", "additionalProperties": _AXIS},
         "tables": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["id", "title", "rows"], "additionalProperties": False,
+            "type": "object", "required": ["id", "title"], "additionalProperties": False,
             "properties": {
                 "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"}, "title": _TEXT,
                 "description": {"type": "string"}, "where": _TEXT, "measure": _MEASURE, "rows": _AXIS,
-                "columns": {"oneOf": [_TEXT, _AXIS]},
+                "columns": {"oneOf": [_TEXT, _AXIS]}, "per": {"enum": ["project"]},
             }}},
     },
 }

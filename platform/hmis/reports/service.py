@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from .. import jobs
 from ..access import audit
 from ..access.operations import Actor, operation
+from ..access.policy import has_full_access
 from ..definitions import service as definitions
 from ..extensions import db
 from ..models import Client, DefinitionVersion, Enrollment
@@ -27,8 +28,8 @@ from .engine import ReportEngine, prepare
 from .parameters import ParameterError, ReportParameters, parse_parameters
 
 __all__ = [
-    "DRILLDOWN_LIMIT", "LibraryEntry", "ParameterError", "ReportNotFound", "drilldown", "library_entries",
-    "retry_run", "run_in_process", "run_now", "start_run",
+    "DRILLDOWN_LIMIT", "LibraryEntry", "ParameterError", "ReportNotFound", "RunNotFound", "can_see_run", "drilldown",
+    "library_entries", "retry_run", "run_for", "run_in_process", "run_now", "start_run", "visible_runs",
 ]
 
 JOB_KIND = "report-run"
@@ -37,6 +38,42 @@ DRILLDOWN_LIMIT = 500
 
 class ReportNotFound(LookupError):
     """No published report definition with this id."""
+
+
+class RunNotFound(LookupError):
+    """No report run with this id that the actor may see (the same answer either way, so ids do not leak)."""
+
+
+# -- who sees a stored run (issue 6) -----------------------------------------------------------
+# A run's results are aggregates of the client data its runner could reach, and its cells lead to
+# the clients behind them: only the account that ran it sees it, plus the roles that see every
+# organization's records anyway (admin/sharing.yaml full_access_roles) and the system actor.
+
+def can_see_run(actor: Actor, run: ReportRun) -> bool:
+    """``actor`` ran ``run``, or has full access (HMIS lead, system administrator, auditor, the system)."""
+    return has_full_access(actor) or (actor.account_id is not None and run.account_id == actor.account_id)
+
+
+def visible_runs(actor: Actor) -> sa.Select[tuple[ReportRun]]:
+    """The runs ``actor`` may see, as a query to order and limit."""
+    query = sa.select(ReportRun)
+    if has_full_access(actor):
+        return query
+    if actor.account_id is None:
+        return query.where(sa.false())
+    return query.where(ReportRun.account_id == actor.account_id)
+
+
+@operation("reports.open_run", permission="reports.run")
+def run_for(actor: Actor, run_id: int) -> ReportRun:
+    """The run ``run_id`` when ``actor`` may see it.
+
+    :raise RunNotFound: no such run, or it is someone else's (indistinguishable on purpose).
+    """
+    run = db.session.get(ReportRun, run_id)
+    if run is None or not can_see_run(actor, run):
+        raise RunNotFound(f"no report run {run_id}")
+    return run
 
 
 @dataclass(frozen=True)
@@ -123,9 +160,7 @@ def run_in_process(actor: Actor, key: str, raw_parameters: dict[str, Any]) -> Re
 @operation("reports.retry_run", permission="reports.run")
 def retry_run(actor: Actor, run_id: int) -> ReportRun:
     """Run a failed run again with the same parameters and definition version."""
-    run = db.session.get(ReportRun, run_id)
-    if run is None:
-        raise LookupError(f"no report run {run_id}")
+    run = run_for(actor, run_id)
     if run.status != "failed":
         raise ValueError("only a failed run can be retried")
     run.status, run.error, run.results, run.finished_dt = "queued", None, None, None
@@ -183,9 +218,12 @@ def run_now(key: str, params: ReportParameters) -> dict[str, Any]:
 @operation("reports.drilldown", permission="reports.drilldown")
 def drilldown(actor: Actor, run_id: int, table_id: str, row: int, column: int,
               limit: int = DRILLDOWN_LIMIT) -> dict[str, Any]:
-    """The clients and stays behind one cell of a stored run, filtered by the access policy."""
-    run = db.session.get(ReportRun, run_id)
-    if run is None or run.status != "finished":
+    """The clients and stays behind one cell of a stored run, filtered by the access policy.
+
+    :raise RunNotFound: no such run, or one ``actor`` may not see.
+    """
+    run = run_for(actor, run_id)
+    if run.status != "finished":
         raise LookupError(f"no finished report run {run_id}")
     version = db.session.get(DefinitionVersion, run.definition_version_id)
     if version is None:

@@ -33,22 +33,23 @@ def _require(permission: str):
     return actor
 
 
-def _run_or_404(run_id: int) -> ReportRun:
-    run = db.session.get(ReportRun, run_id)
-    if run is None:
+def _run_or_404(actor, run_id: int) -> ReportRun:
+    """The run when ``actor`` may see it; 404 (not 403) for someone else's, so run ids do not leak."""
+    try:
+        return service.run_for(actor, run_id)
+    except service.RunNotFound:
         abort(404)
-    return run
 
 
 @bp.get("/")
 def index():
-    _require("reports.run")
+    actor = _require("reports.run")
     search = request.args.get("q", "").strip()[:100]
     entries = service.library_entries(search)
     categories: dict[str, list] = {}
     for entry in entries:
         categories.setdefault(entry.category, []).append(entry)
-    runs = db.session.scalars(sa.select(ReportRun).order_by(ReportRun.created_dt.desc(), ReportRun.id.desc())
+    runs = db.session.scalars(service.visible_runs(actor).order_by(ReportRun.created_dt.desc(), ReportRun.id.desc())
                               .limit(HISTORY_LIMIT)).all()
     return render_template("reports/index.html", categories=categories, search=search, runs=runs)
 
@@ -88,7 +89,7 @@ def run_form(key: str):
         else:
             return redirect(url_for("reports.run_page", run_id=run.id), code=303)
     projects, project_types, funders = _choices()
-    history = db.session.scalars(sa.select(ReportRun).where(ReportRun.report_key == key)
+    history = db.session.scalars(service.visible_runs(actor).where(ReportRun.report_key == key)
                                  .order_by(ReportRun.created_dt.desc(), ReportRun.id.desc()).limit(20)).all()
     return render_template("reports/run_form.html", key=key, definition=definition, version=version,
                            values=values, problems=problems, projects=projects, project_types=project_types,
@@ -97,10 +98,10 @@ def run_form(key: str):
 
 @bp.get("/runs/<int:run_id>")
 def run_page(run_id: int):
-    _require("reports.run")
-    run = _run_or_404(run_id)
+    actor = _require("reports.run")
+    run = _run_or_404(actor, run_id)
     job = db.session.get(Job, run.job_id) if run.job_id else None
-    others = db.session.scalars(sa.select(ReportRun).where(ReportRun.report_key == run.report_key,
+    others = db.session.scalars(service.visible_runs(actor).where(ReportRun.report_key == run.report_key,
                                                            ReportRun.id != run.id, ReportRun.status == "finished")
                                 .order_by(ReportRun.id.desc()).limit(20)).all()
     return render_template("reports/run.html", run=run, job=job, others=others,
@@ -110,6 +111,7 @@ def run_page(run_id: int):
 @bp.post("/runs/<int:run_id>/retry")
 def retry(run_id: int):
     actor = _require("reports.run")
+    _run_or_404(actor, run_id)
     try:
         service.retry_run(actor, run_id)
     except (LookupError, ValueError) as error:
@@ -119,8 +121,8 @@ def retry(run_id: int):
 
 @bp.get("/runs/<int:run_id>/download/<format_name>")
 def download(run_id: int, format_name: str):
-    _require("reports.run")
-    run = _run_or_404(run_id)
+    actor = _require("reports.run")
+    run = _run_or_404(actor, run_id)
     if format_name not in exports.FORMATS or run.status != "finished":
         abort(404)
     meta = {"title": run.title, "report": run.report_key, "definition version": run.version, "run": run.id,
@@ -136,7 +138,7 @@ def download(run_id: int, format_name: str):
 @bp.get("/runs/<int:run_id>/cells/<table_id>/<int:row>/<int:column>")
 def drilldown(run_id: int, table_id: str, row: int, column: int):
     actor = _require("reports.run")
-    run = _run_or_404(run_id)
+    run = _run_or_404(actor, run_id)
     try:
         found = service.drilldown(actor, run.id, table_id, row, column)
     except (LookupError, KeyError):
@@ -147,10 +149,10 @@ def drilldown(run_id: int, table_id: str, row: int, column: int):
 
 @bp.get("/compare")
 def compare():
-    _require("reports.run")
+    actor = _require("reports.run")
     try:
-        left = _run_or_404(int(request.args.get("a", "")))
-        right = _run_or_404(int(request.args.get("b", "")))
+        left = _run_or_404(actor, int(request.args.get("a", "")))
+        right = _run_or_404(actor, int(request.args.get("b", "")))
     except ValueError:
         abort(404)
     if left.status != "finished" or right.status != "finished":

@@ -1,0 +1,37 @@
+"""Run some tables of the shipped APR (report_definitions/apr.yaml) over a hand-built world.
+
+Running only the tables a test reads keeps each run small: the universe computes only the
+library attributes those tables use.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hmis.extensions import db
+from hmis.reports.definition import definition_problems, load_definition
+from hmis.reports.engine import run_report
+from hmis.reports.parameters import ReportParameters
+
+from .builders import END, START
+
+APR = Path(__file__).resolve().parents[2] / "report_definitions" / "apr.yaml"
+
+
+def apr_tables(*table_ids: str, start=START, end=END) -> dict[str, list[tuple[str, list[Any]]]]:
+    """{table id: [(row label, cells), ...]} for the named APR tables, in HUD's row order."""
+    body = yaml.safe_load(APR.read_text())
+    assert definition_problems(body) == []
+    body["tables"] = [table for table in body["tables"] if table["id"] in table_ids]
+    assert sorted(table["id"] for table in body["tables"]) == sorted(table_ids)
+    results = run_report(load_definition(body), ReportParameters(start, end), db.session.connection())
+    return {table["id"]: [(row["label"], row["cells"]) for row in table["rows"]] for table in results["tables"]}
+
+
+def by_label(rows: list[tuple[str, list[Any]]]) -> dict[str, list[Any]]:
+    """Rows by label (for tables whose labels are unique)."""
+    found = dict(rows)
+    assert len(found) == len(rows), "duplicate row labels: read this table by position"
+    return found
