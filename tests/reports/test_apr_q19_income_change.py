@@ -100,12 +100,13 @@ def q19(world):
 
 def test_q19a2_leavers_start_to_exit(q19):
     # columns: lost | less | same | more | gained | neither | total adults | gained or increased | %
+    # an average over nobody is 0 (HUD's answer key); grayed cells stay blank (None)
     t = by_label(q19["Q19a2"])
     assert list(t) == [EARNED, EARNED_AVG, OTHER, OTHER_AVG, TOTAL, TOTAL_AVG]
     assert t[EARNED] == [0, 0, 1, 1, 2, 1, 5, 3, 0.6]           # L4 same; L1 more; L3, L9 gained; L2 neither
-    assert t[EARNED_AVG] == [None, None, None, 200, 350, None, None, 300, None]   # (400 + 300) / 2; (200+400+300)/3
+    assert t[EARNED_AVG] == [0, 0, None, 200, 350, None, None, 300, None]   # (400 + 300) / 2; (200+400+300)/3
     assert t[OTHER] == [2, 1, 0, 0, 1, 1, 5, 1, 0.2]            # L2, L9 lost; L4 less; L1 gained; L3 neither
-    assert t[OTHER_AVG] == [-300, -100, None, None, 200, None, None, 200, None]
+    assert t[OTHER_AVG] == [-300, -100, None, 0, 200, None, None, 200, None]
     assert t[TOTAL] == [1, 1, 1, 1, 1, 0, 5, 2, 0.4]            # L2 lost; L4 less; L9 same; L1 more; L3 gained
     # H: (-300 - 100 + 0 + 400 + 400) / 5 = 80; I: (400 + 400) / 2
     assert t[TOTAL_AVG] == [-300, -100, None, 400, 400, None, 80, 400, None]
@@ -114,11 +115,11 @@ def test_q19a2_leavers_start_to_exit(q19):
 def test_q19a1_stayers_start_to_annual_assessment(q19):
     t = by_label(q19["Q19a1"])
     assert t[EARNED] == [0, 0, 0, 1, 0, 2, 3, 1, 0.3333]        # S1 more; S2, H5 neither
-    assert t[EARNED_AVG] == [None, None, None, 300, None, None, None, 300, None]
+    assert t[EARNED_AVG] == [0, 0, None, 300, 0, None, None, 300, None]
     assert t[OTHER] == [1, 0, 0, 0, 0, 2, 3, 0, 0]              # S2 lost
-    assert t[OTHER_AVG] == [-250, None, None, None, None, None, None, None, None]
+    assert t[OTHER_AVG] == [-250, 0, None, 0, 0, None, None, 0, None]
     assert t[TOTAL] == [1, 0, 0, 1, 0, 1, 3, 1, 0.3333]
-    assert t[TOTAL_AVG] == [-250, None, None, 300, None, None, 16.67, 300, None]   # (300 - 250 + 0) / 3
+    assert t[TOTAL_AVG] == [-250, 0, None, 300, 0, None, 16.67, 300, None]   # (300 - 250 + 0) / 3
 
 
 def test_q19a_grayed_cells_are_blank_in_every_average_row(q19):

@@ -248,7 +248,8 @@ class ReportEngine:
         if measure.kind == "sum":
             return [sa.func.coalesce(sa.func.sum(predicate.value).filter(predicate.condition), 0)]
         if measure.kind == "average":
-            return [sa.func.avg(predicate.value).filter(predicate.condition)]
+            # HUD's answer key (Data Lab) writes 0, not a blank, for an average over nobody
+            return [sa.func.coalesce(sa.func.avg(predicate.value).filter(predicate.condition), 0)]
         return []  # median: its own query
 
     def median(self, predicate: CellPredicate, source: Any = None) -> Any:
@@ -258,7 +259,8 @@ class ReportEngine:
                             sa.func.count().over().label("total"))
                   .select_from(source if source is not None else self.source)
                   .where(predicate.condition, value.is_not(None)).subquery())
-        middle = sa.select(sa.func.avg(ranked.c.v)).where(
+        # a median over nobody is 0, as for averages (HUD's answer key)
+        middle = sa.select(sa.func.coalesce(sa.func.avg(ranked.c.v), 0)).where(
             ranked.c.n.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
         return middle
 

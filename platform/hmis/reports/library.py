@@ -287,6 +287,12 @@ DERIVED["path_funded"] = Derived(
 DERIVED["last_bed_night"] = Derived(
     "date", "The stay's latest bed night dated from its start, before its exit and by report end (APR Q6f).")
 
+# --- H9 ---
+DERIVED["disabling_condition_issue"] = Derived(
+    "yes/no", "APR/CAPER Q6b data issue: disabling condition (3.08) is no while the latest start record of a "
+              "disability type (4.05-4.10, dated by report end) is yes for developmental disability or HIV/AIDS, "
+              "or yes and indefinite and impairing for another type.")
+
 ORDER = tuple(DERIVED)
 ATTRIBUTES: dict[str, str] = {**BASE, **{name: d.kind for name, d in DERIVED.items()}}
 #: Dotted names for the run's parameters, usable in every expression.

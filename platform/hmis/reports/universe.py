@@ -619,7 +619,10 @@ class _Derived:
         if field == "total":
             return _total_income(alias)
         if field == "earned_income":
-            return sa.case((alias.earned_amount > 0, alias.earned_amount), (alias.earned == 1, 0))
+            # As HUD's Data Lab code (the answer key): EarnedAmount counts only when Earned is 1 and the
+            # amount is positive; an amount left on an Earned of no/DK/blank is no earned income.
+            return sa.case((sa.and_(alias.earned == 1, alias.earned_amount > 0), alias.earned_amount),
+                           (alias.earned == 1, 0))
         return getattr(alias, field)
 
 
@@ -839,6 +842,27 @@ class _Derived:
             Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
             Services.date_provided >= f["entry_date"], Services.date_provided <= sa.literal(self.params.end, sa.Date),
             sa.or_(f["exit_date"].is_(None), Services.date_provided < f["exit_date"])).scalar_subquery())
+
+    # --- H9 ---
+    def _disabling_condition_issue(self) -> ColumnElement[Any]:
+        """APR/CAPER Q6b row 6 data issue (reports.md §2.3): DisablingCondition is 0 while the latest
+        start record (stage 1, dated by report end) of some disability type says the client is disabled:
+        developmental disability or HIV/AIDS answered yes, or another type answered yes (substance use
+        1-3) and expected to be of long-continued and indefinite duration and substantially impairing."""
+        f = self.flat
+        d = Disabilities
+        qualifies = sa.or_(sa.and_(d.disability_type.in_(ALWAYS_DISABLING), d.disability_response == 1),
+                           sa.and_(d.disability_type.not_in(ALWAYS_DISABLING), d.disability_response.in_((1, 2, 3)),
+                                   d.indefinite_and_impairs == 1))
+        latest_qualifies = []
+        for disability_type in library.DISABILITY_TYPES.values():
+            latest = (sa.select(sa.case((qualifies, 1), else_=0)).where(
+                d.data_source_id == f["data_source_id"], d.enrollment_id == f["enrollment_id"],
+                d.date_deleted.is_(None), d.disability_type == disability_type, d.data_collection_stage == 1,
+                d.information_date <= sa.literal(self.params.end, sa.Date))
+                .order_by(d.information_date.desc(), d.id.desc()).limit(1).scalar_subquery())
+            latest_qualifies.append(sa.func.coalesce(latest, 0))
+        return sa.and_(f["disabling_condition"] == 0, sum(latest_qualifies[1:], latest_qualifies[0]) > 0)
 
 
 def _total_income(ib: Any) -> ColumnElement[Any]:
