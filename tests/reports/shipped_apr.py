@@ -1,4 +1,4 @@
-"""Run some tables of the shipped APR (report_definitions/apr.yaml) over a hand-built world.
+"""Run some tables of a shipped report (report_definitions/<id>.yaml) over a hand-built world.
 
 Running only the tables a test reads keeps each run small: the universe computes only the
 library attributes those tables use.
@@ -17,17 +17,27 @@ from hmis.reports.parameters import ReportParameters
 
 from .builders import END, START
 
-APR = Path(__file__).resolve().parents[2] / "report_definitions" / "apr.yaml"
+DEFINITIONS = Path(__file__).resolve().parents[2] / "report_definitions"
 
 
-def apr_tables(*table_ids: str, start=START, end=END) -> dict[str, list[tuple[str, list[Any]]]]:
-    """{table id: [(row label, cells), ...]} for the named APR tables, in HUD's row order."""
-    body = yaml.safe_load(APR.read_text())
+def report_tables(report: str, *table_ids: str, start=START, end=END) -> dict[str, list[tuple[str, list[Any]]]]:
+    """{table id: [(row label, cells), ...]} for the named tables of a shipped report, in HUD's row order."""
+    body = yaml.safe_load((DEFINITIONS / f"{report}.yaml").read_text())
     assert definition_problems(body) == []
     body["tables"] = [table for table in body["tables"] if table["id"] in table_ids]
     assert sorted(table["id"] for table in body["tables"]) == sorted(table_ids)
     results = run_report(load_definition(body), ReportParameters(start, end), db.session.connection())
     return {table["id"]: [(row["label"], row["cells"]) for row in table["rows"]] for table in results["tables"]}
+
+
+def apr_tables(*table_ids: str, start=START, end=END) -> dict[str, list[tuple[str, list[Any]]]]:
+    """:func:`report_tables` of the APR."""
+    return report_tables("apr", *table_ids, start=start, end=end)
+
+
+def shipped_tables(report: str, *table_ids: str) -> dict[str, dict[str, list[Any]]]:
+    """{table id: {row label: cells}} for tables whose row labels are unique."""
+    return {key: by_label(rows) for key, rows in report_tables(report, *table_ids).items()}
 
 
 def by_label(rows: list[tuple[str, list[Any]]]) -> dict[str, list[Any]]:

@@ -40,32 +40,14 @@ table must show; "was" is what the old rule gave, so each test fails on the old 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from hmis.extensions import db
-from hmis.reports.definition import definition_problems, load_definition
-from hmis.reports.engine import run_report
-from hmis.reports.parameters import ReportParameters
 
-from .builders import END, START
-from .shipped_apr import by_label
-
-DEFINITIONS = Path(__file__).resolve().parents[2] / "report_definitions"
+from .shipped_apr import shipped_tables
 
 
-def shipped_tables(report: str, *table_ids: str) -> dict[str, dict[str, list[Any]]]:
-    """{table id: {row label: cells}} for some tables of report_definitions/<report>.yaml."""
-    body = yaml.safe_load((DEFINITIONS / f"{report}.yaml").read_text())
-    assert definition_problems(body) == []
-    body["tables"] = [table for table in body["tables"] if table["id"] in table_ids]
-    assert sorted(table["id"] for table in body["tables"]) == sorted(table_ids)
-    results = run_report(load_definition(body), ReportParameters(START, END), db.session.connection())
-    return {table["id"]: by_label([(row["label"], row["cells"]) for row in table["rows"]])
-            for table in results["tables"]}
 
 
 # --------------------------------------------------------------------------- 1. total monthly income

@@ -49,7 +49,7 @@ import pytest
 from hmis.extensions import db
 
 from .conftest import counts, run
-from .test_apr_rule_fixes import shipped_tables
+from .shipped_apr import shipped_tables
 
 ENTRY = "2026-01-01"
 
