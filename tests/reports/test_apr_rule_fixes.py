@@ -48,8 +48,6 @@ from hmis.extensions import db
 from .shipped_apr import shipped_tables
 
 
-
-
 # --------------------------------------------------------------------------- 1. total monthly income
 def test_total_income_sums_only_sources_marked_yes_with_a_positive_amount(world):
     es = world.project(0)

@@ -38,7 +38,6 @@ from .shipped_apr import shipped_tables
 WHITE, ASIAN = 6, 1          # Q22f's race columns
 
 
-
 # --------------------------------------------------------------------------- 1. empty averages
 def test_average_and_median_over_nobody_are_zero_and_percent_stays_blank(world):
     es = world.project(0)
