@@ -47,6 +47,8 @@ SIGN_IN_FAILED = "Email or password is not right."
 TOO_MANY = "Too many sign-in attempts. Wait a few minutes, then try again."
 #: Seconds between a right password and its two-factor code before signing in starts over.
 PENDING_SECONDS = 300
+#: How often a request moves the session's last-seen time (and so rewrites the cookie).
+SEEN_RESOLUTION_SECONDS = 60
 #: Two-factor codes one account may try per rate-limit window.
 TWO_FACTOR_ATTEMPTS = 10
 
@@ -300,7 +302,11 @@ def _require_sign_in() -> Response | None:
         g.current_account = None
         flash(f"You were signed out after {idle_minutes} minutes without activity.", "info")
         return _to_sign_in()
-    session["seen"] = now
+    # Rewrite the cookie at most once a minute: every response that carries a session cookie
+    # replaces the browser's, so an htmx request answered just after a submit used to put back
+    # the session without the submit's flash message. Idle time is then exact to a minute.
+    if not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION_SECONDS:
+        session["seen"] = now
     return None
 
 
@@ -355,6 +361,9 @@ def init_app(app: Flask) -> None:
     """Protect every endpoint by default and expose ``current_account`` to templates."""
     # A working day rather than Flask's 31 days, unless configured; each request
     # extends it (SESSION_REFRESH_EACH_REQUEST).
+    # The cookie is sent again only when the session changes (``seen`` moves once a minute),
+    # not on every response; see :func:`_require_sign_in`'s note on racing responses.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
     # Cookies: never readable by scripts, not sent on cross-site requests, and only over
