@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,27 +32,35 @@ def _service_missing(name: str, reason: str) -> None:
     pytest.skip(f"{name} not available: {reason}")
 
 
-@pytest.fixture(scope="session")
-def pg_database():
-    """A throwaway PostgreSQL database, migrated once for the session."""
+@contextmanager
+def scratch_pg_database(prefix: str = "hmis_test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped on the way out."""
     try:
         import psycopg
 
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
     except Exception as exc:  # noqa: BLE001 - any failure means "not available"
         _service_missing("PostgreSQL", str(exc).strip())
-    name = f"hmis_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    migrated = create_app({"DATABASE_URL": url, "INSTANCE_PATH": "/tmp/hmis-test-instance", "TESTING": True})
-    with migrated.app_context():
-        from hmis.db import upgrade
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
-        upgrade()
-        db.engine.dispose()
-    yield url
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A throwaway PostgreSQL database, migrated once for the session."""
+    with scratch_pg_database() as url:
+        migrated = create_app({"DATABASE_URL": url, "INSTANCE_PATH": "/tmp/hmis-test-instance", "TESTING": True})
+        with migrated.app_context():
+            from hmis.db import upgrade
+
+            upgrade()
+            db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

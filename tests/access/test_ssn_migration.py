@@ -4,7 +4,6 @@ downgrade gives the numbers back."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from alembic import command
@@ -15,7 +14,7 @@ from hmis.access import crypto
 from hmis.db import alembic_config, upgrade
 from hmis.extensions import db
 
-from ..conftest import PG_ADMIN_URL, _service_missing
+from ..conftest import scratch_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -24,17 +23,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'plain.sqlite3'}"
         return
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        _service_missing("PostgreSQL", str(exc).strip())
-    name = f"hmis_h1_ssn_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_pg_database("hmis_ssn_migration") as url:
+        yield url
 
 
 def _downgrade(revision: str) -> None:
