@@ -28,7 +28,6 @@ NOT_OPERATIONS = {
     "hmis.workflows.engine.may_do": "a rule: may this role take this step",
     "hmis.workflows.intake_steps.check_project_choice": "a rule: may the actor choose this project",
     "hmis.workflows.intake_steps.project_choices": "the actor's own agency's projects and beds; no client data",
-    "hmis.workflows.intake_steps.new_client": "calls the records operations possible_matches and create_client",
     "hmis.workflows.views.find_clients": "calls the records operation search_clients",
     "hmis.forms.sharing.check_writable": "a rule: raises PermissionDenied for a member the actor may not write",
     "hmis.records.living_situation.record": "calls the operation assessments.save for each CLS form",
@@ -126,11 +125,8 @@ def test_every_scheduled_task_is_an_operation():
 
 
 def test_helpers_that_call_operations_refuse_a_role_without_the_permission(app):
-    from hmis.workflows.intake_steps import new_client
     from hmis.workflows.views import find_clients
 
     with app.app_context():
-        with pytest.raises(PermissionDenied):
-            new_client(NOBODY, {"first_name": "Ana", "last_name": "Diaz"}, confirmed=True)
         with pytest.raises(PermissionDenied):
             find_clients(NOBODY, "Ana")

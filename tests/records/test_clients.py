@@ -29,7 +29,8 @@ def test_create_client_writes_a_local_hud_row_with_data_quality(staff):
     user = db.session.query(HudUser).filter_by(data_source_id=row.data_source_id, user_id=row.user_id).one()
     assert user.user_id == f"account-{staff.account_id}"
     event = db.session.query(AuditEvent).filter_by(action="record.create", subject_type="client").one()
-    assert event.details["after"]["ssn"] == "(on file)"  # never the SSN itself
+    assert event.details["after"]["ssn"] == "xxxxx6780"  # the masked form, never the SSN itself
+    assert "123456780" not in str(event.details)
 
 
 def test_unknown_name_needs_a_reason_and_a_reason_needs_no_name(staff):

@@ -17,7 +17,7 @@ from hmis.models.privacy import AccountOrganization
 from hmis.records.clients import create_client
 from hmis.records.households import enroll_household
 
-from ..web.conftest import browser, serving  # noqa: F401 - the shared chromium fixture
+from ..web.conftest import browser, serving, sign_in  # noqa: F401 - the shared chromium fixture
 from .conftest import make_organization, make_project
 
 pytestmark = pytest.mark.browser
@@ -53,11 +53,7 @@ def test_the_form_screens_work_for_a_case_manager_on_a_phone(live, browser):  # 
     problems: list[str] = []
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(base + "/records/clients/new")
-    page.get_by_label("Email").fill("cm@example.org")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/records/clients/new")
+    sign_in(page, base, "cm@example.org", start="/records/clients/new")
     assert page.evaluate(UNNAMED) == [] and page.evaluate(OVERFLOW) <= 0
 
     # Keyboard only: type a first name, tab on, and submit with Enter; the last name is missing

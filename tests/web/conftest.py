@@ -48,3 +48,20 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in(page, base: str, email: str = "staff@example.org", password: str = PASSWORD, *,
+            start: str = "/sign-in") -> None:
+    """Sign ``page`` in through the sign-in form, as a person would (two-factor is off in tests).
+
+    ``start`` is where the person was going: a page that sends them to sign in first, and
+    back there afterwards (the home page when they open the sign-in page itself).
+    """
+    page.goto(base + start)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + ("/" if start == "/sign-in" else start))

@@ -15,7 +15,7 @@ from hmis.access.accounts import create_account
 from hmis.extensions import db
 
 from . import factories
-from .conftest import serving
+from .conftest import serving, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,22 +41,13 @@ def _watch(page, problems: list[str]) -> None:
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(base + "/clients")
-    assert "/sign-in" in page.url
-    page.get_by_label("Email").fill("staff@example.org")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/clients")
-
-
 def test_search_updates_the_list_without_reloading(live_server, browser):
     from playwright.sync_api import expect
 
     problems: list[str] = []
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _watch(page, problems)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, start="/clients")
     assert page.evaluate("typeof window.htmx") == "object"
 
     page.evaluate("window.__sameDocument = true")  # lost if the page reloads
@@ -91,7 +82,7 @@ def _screenshots(browser, base: str, folder: Path) -> None:
         page = context.new_page()
         page.goto(base + "/sign-in")
         page.screenshot(path=str(folder / f"sign-in-{name}.png"), full_page=True)
-        _sign_in(page, base)
+        sign_in(page, base, start="/clients")
         for path, label in (("/", "home"), ("/clients", "clients"), ("/projects/1", "project"),
                             ("/clients/2", "client")):
             page.goto(base + path)

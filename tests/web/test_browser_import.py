@@ -20,8 +20,8 @@ from hmis.extensions import db
 from hmis.models import Client, Enrollment, Exit, ImportRun
 
 from ..interchange.builders import base_records, write_export
-from .conftest import serving
-from .test_browser import _sign_in, _watch
+from .conftest import serving, sign_in
+from .test_browser import _watch
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +73,7 @@ def test_upload_review_download_confirm_and_find_the_clients(import_server, brow
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     _watch(page, problems)
-    _sign_in(page, base)
+    sign_in(page, base, start="/clients")
 
     # the clients list starts empty
     expect(page.locator("#client-results")).to_contain_text("There are no clients yet")
@@ -201,7 +201,7 @@ def test_a_file_that_is_not_a_zip_and_an_export_without_clients_are_refused(impo
     problems: list[str] = []
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _watch(page, problems)
-    _sign_in(page, base)
+    sign_in(page, base, start="/clients")
 
     # junk bytes with a .zip name: refused on the upload page, no run is created
     junk = tmp_path / "notes.zip"
@@ -266,7 +266,7 @@ def _screenshots(browser, base: str, run_id: int, label: str) -> None:  # noqa: 
         context = browser.new_context(viewport={"width": width, "height": 844 if width < 500 else 900},
                                       device_scale_factor=2 if width < 500 else 1)
         page = context.new_page()
-        _sign_in(page, base)
+        sign_in(page, base, start="/clients")
         page.goto(f"{base}/imports/{run_id}")
         page.screenshot(path=str(folder / f"import-{label}-{name}.png"), full_page=True)
         if label == "rejected":

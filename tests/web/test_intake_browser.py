@@ -21,7 +21,7 @@ from hmis.models import Enrollment, Organization, Project, ProjectCoC
 from hmis.models.privacy import AccountOrganization
 from hmis.records.ids import local_source
 
-from .conftest import serving
+from .conftest import serving, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,11 +82,7 @@ def test_a_family_from_search_to_export(live_server, browser, tmp_path):
     page.on("pageerror", lambda e: problems.append(str(e)))
 
     # Sign in and search before creating.
-    page.goto(base + "/records/find")
-    page.get_by_label("Email").fill("cm@example.org")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/records/find")
+    sign_in(page, base, "cm@example.org", start="/records/find")
     page.get_by_label("Name").fill("Rosa Diaz")
     expect(page.locator("#matches")).to_contain_text("0 possible matches")  # swapped in by htmx, no reload
     page.get_by_role("link", name="None of these: create a new client").click()

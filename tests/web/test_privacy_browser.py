@@ -14,7 +14,7 @@ from hmis.extensions import db
 from hmis.models.privacy import Consent
 
 from ..access.factories import enroll, make_client, make_org, make_project
-from .conftest import serving
+from .conftest import serving, sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -38,12 +38,7 @@ def _signed_in(browser, base: str, email: str):
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(base + "/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/sign-in" not in page.url
+    sign_in(page, base, email)
     return page, problems
 
 

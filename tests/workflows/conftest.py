@@ -29,6 +29,12 @@ def publish_shipped(key: str):
     return publish("workflow", key, (WORKFLOWS / f"{key}.yaml").read_text(encoding="utf-8"))
 
 
+def publish_profile():
+    """The shipped client-profile form: what a search or household step creates a client with."""
+    return publish("form", "hud-client-profile",
+                   (ROOT / "form_definitions" / "hud-client-profile.yaml").read_text(encoding="utf-8"))
+
+
 def staff(role: str = "case_manager", account_id: int | None = None, name: str = "Sam Staff",
           organization_ids: frozenset[int] | None = None) -> Actor:
     """A staff member; by default working for every organization in the test database."""

@@ -8,7 +8,7 @@ import pytest
 from hmis.access.accounts import create_account
 from hmis.extensions import db
 
-from ..web.conftest import browser, serving  # noqa: F401 - the browser fixture
+from ..web.conftest import browser, serving, sign_in  # noqa: F401 - the browser fixture
 from .conftest import World
 
 pytestmark = pytest.mark.browser
@@ -27,11 +27,7 @@ def test_check_in_roster_in_the_browser(sqlite_app, browser):  # noqa: F811
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(base + "/sign-in")
-        page.get_by_label("Email").fill("staff@example.org")
-        page.get_by_label("Password").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(base + "/")
+        sign_in(page, base)
         page.goto(f"{base}/workflows/check-in/{project_id}?night=2026-11-20")
         expect(page.locator("#occupied")).to_have_text("0 of 12")
 

@@ -14,8 +14,8 @@ from hmis.records.ids import new_key
 from hmis.workflows import engine, intake_steps
 from hmis.workflows.engine import WorkflowRefused
 
-from ..web.conftest import browser, serving  # noqa: F401 - the browser fixture
-from .conftest import WORKFLOWS, World, publish, publish_shipped, staff
+from ..web.conftest import browser, serving, sign_in  # noqa: F401 - the browser fixture
+from .conftest import WORKFLOWS, World, publish, publish_profile, publish_shipped, staff
 
 
 @pytest.fixture
@@ -198,22 +198,41 @@ def test_engine_refuses_two_heads_for_api_callers(app, world):
                        values={"member_ids": [head.id, other.id], "member_relationships": [1, 1]})
 
 
+#: The client-profile form's fields, as the step's new-client panel posts them.
+P = "hud-client-profile-"
+
+
+def _typed(first: str, last: str, dob: str, **more) -> dict:
+    return {f"{P}name.first": first, f"{P}name.last": last, f"{P}dob.dob": dob, **{P + k: v for k, v in more.items()}}
+
+
+def _panel_token(web, url: str) -> str:
+    import re
+
+    return re.search(r'name="token" value="([^"]+)"', web.get(url).get_data(as_text=True)).group(1)
+
+
 def test_new_client_shows_possible_matches_before_creating(app, world, agency_staff):
     publish_shipped("project-intake")
+    publish_profile()
     world.client("Rosa", "Parks")  # born 1980-01-01
     db.session.commit()
     url, instance_id = _start(agency_staff)
     before = db.session.scalar(select(func.count()).select_from(Client))
-    typed = {"first_name": "Rosa", "last_name": "Parks", "dob": "1980-01-01"}
+    typed = {**_typed("Rosa", "Parks", "1980-01-01"), "token": _panel_token(agency_staff, url)}
     asked = agency_staff.post(f"{url}/new-client", data=typed)
     text = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "1 possible match already on file" in text and "Rosa Parks" in text
     assert 'name="confirm_new" value="1"' in text
+    assert f'name="{P}name.first" value="Rosa"' in text  # what was typed stays in the panel
     assert db.session.scalar(select(func.count()).select_from(Client)) == before  # nothing created yet
 
     made = agency_staff.post(f"{url}/new-client", data={**typed, "confirm_new": "1"})
     assert made.status_code == 303 and "added=" in made.headers["Location"]
     new_id = int(made.headers["Location"].rsplit("added=", 1)[1])
+    assert db.session.scalar(select(func.count()).select_from(Client)) == before + 1
+    again = agency_staff.post(f"{url}/new-client", data={**typed, "confirm_new": "1"})  # a double click
+    assert again.status_code == 303 and again.headers["Location"] == made.headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(Client)) == before + 1
     page = agency_staff.get(made.headers["Location"]).get_data(as_text=True)
     assert f'value="{new_id}" checked' in page  # ticked, ready to add to the step
@@ -221,33 +240,107 @@ def test_new_client_shows_possible_matches_before_creating(app, world, agency_st
     assert moved.status_code == 302 and _instance(instance_id).data["member_ids"] == [new_id]
 
 
-def test_new_client_without_a_match_is_created_at_once_and_bad_values_are_refused(app, world, agency_staff):
+def test_the_step_is_the_profile_form_with_its_rules_and_ssn_handling(app, world, agency_staff):
+    from hmis.models.forms import FormResponse
+    from hmis.records.clients import ssn_on_file
+
     publish_shipped("project-intake")
+    publish_profile()
+    db.session.commit()
+    url, _ = _start(agency_staff)
+    html = agency_staff.get(url + "?q=Mia+Stone").get_data(as_text=True)
+    assert 'data-form="hud-client-profile"' in html  # the published definition, not fixed fields
+    assert f'name="{P}name.first" value="Mia"' in html and f'name="{P}name.last" value="Stone"' in html
+    assert f'name="{P}ssn.ssn"' in html and f'name="{P}race"' in html and f'name="{P}name.quality"' in html
+
+    made = agency_staff.post(f"{url}/new-client", data={
+        **_typed("Mia", "Stone", "1990-02-03", **{"ssn.ssn": "219-09-9990", "race": ["2"], "sex": "0"}),
+        "token": _panel_token(agency_staff, url)})
+    assert made.status_code == 303, made.get_data(as_text=True)[:2000]
+    client = db.session.scalar(select(Client).where(Client.last_name == "Stone"))
+    # Data quality worked out from what was typed; the SSN kept encrypted, only its mask on the row.
+    assert (client.name_data_quality, client.dob_data_quality, client.ssn_data_quality) == (1, 1, 1)
+    assert ssn_on_file(client) == "219099990" and client.ssn == "xxxxx9990"
+    assert (client.asian, client.white, client.sex) == (1, 0, 0)
+    saved = db.session.scalar(select(FormResponse).where(FormResponse.client_id == client.id))
+    assert saved.form_key == "hud-client-profile" and saved.status == "submitted"
+    assert "219099990" not in str(saved.answers)  # a saved answer never holds the number
+
+
+def test_an_item_the_hmis_lead_adds_to_the_profile_appears_in_the_step(app, world, agency_staff):
+    import yaml
+
+    from hmis.custom_data import values_for
+    from hmis.definitions import service
+
+    from .conftest import ROOT
+
+    publish_shipped("project-intake")
+    body = yaml.safe_load((ROOT / "form_definitions" / "hud-client-profile.yaml").read_text(encoding="utf-8"))
+    body["items"].append({"id": "preferred_name", "type": "text", "label": "Preferred name", "required": True,
+                          "custom": "local.preferred_name", "custom_owner": "client", "max_length": 60})
+    service.publish(service.save_draft("form", "hud-client-profile", yaml.safe_dump(body)).id)
+    db.session.commit()
+    url, _ = _start(agency_staff)
+    assert f'name="{P}preferred_name"' in agency_staff.get(url).get_data(as_text=True)
+    refused = agency_staff.post(f"{url}/new-client", data={**_typed("Lee", "Park", "1970-07-07"),
+                                                           "token": _panel_token(agency_staff, url)})
+    assert refused.status_code == 422 and "Preferred name: This question is required." in refused.get_data(as_text=True)
+    made = agency_staff.post(f"{url}/new-client", data={**_typed("Lee", "Park", "1970-07-07", preferred_name="Lee"),
+                                                        "token": _panel_token(agency_staff, url)})
+    assert made.status_code == 303
+    client = db.session.scalar(select(Client).where(Client.last_name == "Park"))
+    assert values_for("client", client.id)["local.preferred_name"] == "Lee"
+
+
+@pytest.mark.parametrize("answers, message", [
+    (_typed("", "", ""), "Name: This question is required."),
+    (_typed("Ana", "Ruiz", "1850-01-01"), "Date of birth: Enter a date between 1900"),
+    (_typed("Ana", "Ruiz", "1990-01-01", **{"ssn.ssn": "12-34"}), "An SSN has 9 digits"),
+    (_typed("Ana", "Ruiz", "1990-01-01", **{"name.quality": "8"}), "choose"),
+])
+def test_bad_answers_are_refused_at_their_item_and_create_nothing(app, world, agency_staff, answers, message):
+    from hmis.models.forms import FormResponse
+
+    publish_shipped("project-intake")
+    publish_profile()
     db.session.commit()
     url, _ = _start(agency_staff)
     before = db.session.scalar(select(func.count()).select_from(Client))
-    bad = agency_staff.post(f"{url}/new-client", data={"first_name": "", "last_name": "", "dob": "not a date"})
-    assert bad.status_code == 422 and "The new client was not created" in bad.get_data(as_text=True)
+    bad = agency_staff.post(f"{url}/new-client", data={**answers, "token": _panel_token(agency_staff, url)})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and message in text, text[:3000]
+    assert "The new client was not created" in text and "data-error-summary" in text
+    assert 'aria-invalid="true"' in text and '<details class="wf-new-client" id="new-client" open>' in text
+    db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Client)) == before
-    made = agency_staff.post(f"{url}/new-client", data={"first_name": "Zed", "last_name": "Unique",
-                                                        "dob": "1990-05-05"})
-    assert made.status_code == 303
-    assert db.session.scalar(select(func.count()).select_from(Client).where(Client.last_name == "Unique")) == 1
+    assert db.session.scalar(select(func.count()).select_from(FormResponse)) == 0
+
+
+def test_without_a_published_profile_form_the_step_says_so(app, world, agency_staff):
+    publish_shipped("project-intake")
+    db.session.commit()
+    url, _ = _start(agency_staff)
+    assert "Ask your HMIS lead to publish it" in agency_staff.get(url).get_data(as_text=True)
+    refused = agency_staff.post(f"{url}/new-client", data=_typed("Zed", "Unique", "1990-05-05"))
+    assert refused.status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(Client).where(Client.last_name == "Unique")) == 0
 
 
 def test_a_hostile_client_name_is_stored_as_text_and_shown_escaped(app, world, agency_staff):
     publish_shipped("project-intake")
+    publish_profile()
     db.session.commit()
     url, _ = _start(agency_staff)
     hostile = '<script>alert("x")</script>'
-    made = agency_staff.post(f"{url}/new-client", data={"first_name": hostile, "last_name": "Doe",
-                                                        "dob": "1991-01-01"})
+    made = agency_staff.post(f"{url}/new-client", data={**_typed(hostile, "Doe", "1991-01-01"),
+                                                        "token": _panel_token(agency_staff, url)})
     assert made.status_code == 303  # a name is text: stored as typed, never interpreted
     page = agency_staff.get(made.headers["Location"]).get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;alert(" in page
     # Typed again, it is offered as a possible match, escaped there too.
-    again = agency_staff.post(f"{url}/new-client", data={"first_name": hostile, "last_name": "Doe",
-                                                         "dob": "1991-01-01"})
+    again = agency_staff.post(f"{url}/new-client", data={**_typed(hostile, "Doe", "1991-01-01"),
+                                                         "token": _panel_token(agency_staff, url)})
     text = again.get_data(as_text=True)
     assert again.status_code == 200 and "possible match" in text
     assert "<script>alert" not in text and "&lt;script&gt;alert(" in text
@@ -255,12 +348,13 @@ def test_a_hostile_client_name_is_stored_as_text_and_shown_escaped(app, world, a
 
 def test_a_client_cannot_be_created_at_a_step_that_is_not_a_search(app, world, agency_staff):
     publish_shipped("project-intake")
+    publish_profile()
     head, child = world.client("Ana", "Doe"), world.client("Ben", "Doe")
     db.session.commit()
     url, _ = _start(agency_staff)
     _to_enroll_step(agency_staff, url, head, child)
     before = db.session.scalar(select(func.count()).select_from(Client))
-    refused = agency_staff.post(f"{url}/new-client", data={"first_name": "Late", "last_name": "Comer"})
+    refused = agency_staff.post(f"{url}/new-client", data=_typed("Late", "Comer", "1990-01-01"))
     assert refused.status_code == 422 and "only at a search or household step" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Client)) == before
 
@@ -276,23 +370,20 @@ def test_intake_steps_in_a_phone_browser(sqlite_app, browser):  # noqa: F811
     world = World(beds=12)
     world.client("Hana", "Head")
     publish_shipped("project-intake")
+    publish_profile()
     db.session.commit()
     problems: list[str] = []
     with serving(sqlite_app) as base:
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(base + "/sign-in")
-        page.get_by_label("Email").fill("staff@example.org")
-        page.get_by_label("Password").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(base + "/")
+        sign_in(page, base)
         url, _ = _start_in(page, base)
 
         page.get_by_text("No match is right? Create a new client").click()
-        page.get_by_label("First name").fill("Kid")
-        page.get_by_label("Last name").fill("Newcomer")
-        page.get_by_label("Date of birth").fill("2015-04-04")
+        page.locator(f"[id='{P}name.first']").fill("Kid")
+        page.locator(f"[id='{P}name.last']").fill("Newcomer")
+        page.locator(f"[id='{P}dob.dob']").fill("2015-04-04")
         page.get_by_role("button", name="Check for matches and create").click()
         expect(page.locator(".flash--success")).to_contain_text("Client created")
         page.get_by_role("button", name="Continue to household").click()

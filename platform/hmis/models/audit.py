@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -32,3 +32,9 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)  #: before/after values, parameters; never a password
+
+    __table_args__ = (
+        # One record's events (a client's profile history, the audit page's subject filter)
+        # without reading the whole log.
+        Index("ix_audit_event_subject", "subject_type", "subject_id", "occurred_dt"),
+    )

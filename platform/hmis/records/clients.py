@@ -206,9 +206,11 @@ def _write(client: Client, values: Mapping[str, Any]) -> None:
 
 
 def snapshot(client: Client) -> dict[str, Any]:
-    """The client's fields for the audit log (the SSN itself is never logged)."""
+    """The client's fields for the audit log. The SSN itself is never logged: only its
+    masked form (``xxxxx1234``, what the profile shows), so that a new number shows as a change."""
     values = {f: getattr(client, f) for f in CLIENT_FIELDS}
-    values["ssn"] = "(on file)" if client.ssn else None
+    # Masked again: a row a bulk import wrote may hold the number until it is sealed.
+    values["ssn"] = sensitive.mask(client.ssn) if client.ssn else None
     return values
 
 

@@ -6,6 +6,8 @@ lead adds there appears on both screens and is saved (a HUD Client field or a cu
 data element owned by the client) through the same service as everything else:
 :func:`hmis.records.clients.create_client` makes the client (after the duplicate search),
 then :func:`hmis.forms.responses.save_response` stores the answers and writes the rest.
+:func:`create_from_page` is that whole path, shared by the new-client screen and the
+workflow steps that create a client (so editing the profile form changes both).
 """
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from .. import forms
-from ..access.operations import Actor
+from ..access import audit
+from ..access.operations import Actor, operation
 from ..custom_data import values_for
+from ..extensions import db
 from ..expressions.functions import whole_years
 from ..forms.compile import COMPOSITE_COLUMNS
 from ..forms.read import field_name
@@ -26,7 +30,8 @@ from ..forms.render import initial_values
 from ..hud.spec import SPEC
 from ..models import Client
 from .assessment_screen import keep_typed
-from .clients import ssn_on_file
+from .clients import create_client, possible_matches, ssn_on_file
+from .errors import RecordInvalid
 
 #: The form-rules stage of the client profile.
 STAGE = "profile"
@@ -182,6 +187,9 @@ def save_page(actor: Actor, page: list[ProfileForm], client: Client, formdata: A
     :raise hmis.forms.responses.FormInvalid: a form's answers cannot be written (its
         messages are then on the entry, at their items).
     """
+    custom = {item.custom for entry in page for item in entry.form.all_items
+              if item.custom is not None and item.custom_owner == "client"}
+    before = _custom_values(client, custom)
     for entry in page:
         entry.context = context_for(client)
         try:
@@ -191,6 +199,22 @@ def save_page(actor: Actor, page: list[ProfileForm], client: Client, formdata: A
             entry.errors, entry.warnings = invalid.submission.errors, invalid.submission.warnings
             entry.values = keep_typed(entry.form, formdata, entry.prefix, invalid.submission.answers, entry.errors)
             raise
+    after = _custom_values(client, custom)
+    if after != before:
+        # The client's HUD fields are audited by the records service; the profile's own
+        # (custom) questions are audited here, so the profile history has every field.
+        audit.record("record.update", subject_type="client", subject_id=client.id,
+                     details=audit.changes(before, after))
+
+
+#: How a custom element's key is told from a Client field in the audit log's details.
+CUSTOM_PREFIX = "custom:"
+
+
+def _custom_values(client: Client, keys: set[str]) -> dict[str, Any]:
+    if not keys:
+        return {}
+    return {CUSTOM_PREFIX + key: value for key, value in values_for("client", client.id).items() if key in keys}
 
 
 def errors_at_items(page: list[ProfileForm], errors: dict[str, str]) -> None:
@@ -206,3 +230,49 @@ def errors_at_items(page: list[ProfileForm], errors: dict[str, str]) -> None:
     messages = list(left.values()) + [m for t, m in by_column.items() if t not in placed_anywhere]
     if messages and page:
         page[0].errors["_form"] = " ".join(messages)
+
+
+class ProfileRefused(Exception):
+    """The answers cannot make a client; the messages are on the page's entries, at their items."""
+
+
+@dataclass
+class Created:
+    """What asking to create a client gave: the client, or the possible matches to look at first."""
+
+    client: Client | None
+    matches: list[Any] = field(default_factory=list)
+
+
+@operation("clients.create_from_profile", permission="clients.edit")
+def create_from_page(actor: Actor, page: list[ProfileForm], formdata: Any, *, confirmed: bool) -> Created:
+    """A new client from the profile form(s) of ``page``: search before create.
+
+    The answers are read and checked as the form says (required items, data-quality
+    companions worked out from what was typed); then, unless ``confirmed`` (the person
+    saw the possible matches and chose none), the matches are returned and nothing is
+    written; else the client is created and every form's answers are saved (the SSN
+    stored encrypted by the records service). Flushed, not committed.
+
+    :raise ProfileRefused: an answer is refused; nothing is written, and the messages
+        are on the entries of ``page`` (``entry.errors``), beside their items.
+    """
+    formdata = completed(page, formdata, None)
+    if not read_page(page, formdata):
+        raise ProfileRefused()
+    fields = client_fields(page)
+    if not confirmed:
+        matches = possible_matches(actor, fields)
+        if matches:
+            return Created(None, matches)
+    try:
+        # A savepoint: a form that fails after the client row was made takes the row back too.
+        with db.session.begin_nested():
+            client = create_client(actor, fields)
+            save_page(actor, page, client, formdata)
+    except RecordInvalid as invalid:
+        errors_at_items(page, invalid.errors)
+        raise ProfileRefused() from invalid
+    except forms.responses.FormInvalid as invalid:
+        raise ProfileRefused() from invalid
+    return Created(client, [])

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Client, Enrollment, Organization, Project, Services
 from ..web.auth import current_actor
 from . import assessment_screen, living_situation, profile, submissions
-from .clients import create_client, get_client, possible_matches, require_unchanged, search_clients
+from .clients import get_client, require_unchanged, search_clients
 from .errors import RecordInvalid, StaleRecord
 from .households import (DESTINATION_LIST, RELATIONSHIP_LIST, add_member, enroll_household, exit_household,
                          exit_of, household_of)
@@ -130,24 +130,15 @@ def new_client():
     done = _already_done(token)
     if done:
         return done
-    formdata = profile.completed(page, request.form, None)
-    if not profile.read_page(page, formdata):
-        return _client_form(None, page, token=token, status=422)
-    fields = profile.client_fields(page)
-    matches = [] if request.form.get("confirm_new") else possible_matches(actor, fields)
-    if matches:
-        return _client_form(None, page, token=token, matches=matches,
-                            names=policy.display_names(actor, [m.client for m in matches]))
     try:
-        client = create_client(actor, fields)
-        profile.save_page(actor, page, client, formdata)
-    except RecordInvalid as exc:
-        db.session.rollback()
-        profile.errors_at_items(page, exc.errors)
-        return _client_form(None, page, token=token, status=422)
-    except forms.responses.FormInvalid:
+        made = profile.create_from_page(actor, page, request.form, confirmed=bool(request.form.get("confirm_new")))
+    except profile.ProfileRefused:
         db.session.rollback()
         return _client_form(None, page, token=token, status=422)
+    if made.client is None:
+        return _client_form(None, page, token=token, matches=made.matches,
+                            names=policy.display_names(actor, [m.client for m in made.matches]))
+    client = made.client
     result = url_for("pages.client", id=client.id)
     lost = _commit_once(token, result)
     if lost:
@@ -209,6 +200,34 @@ def _client_form(client: Client | None, page: list, *, token: str | None, status
 def _form_missing(exc: Exception):
     return render_template("error.html", title="Form not available",
                            message=f"{exc} Ask your HMIS lead to publish it."), 409
+
+
+# -- a client's profile history -------------------------------------------------------------------
+
+@bp.get("/clients/<int:id>/history")
+def history(id: int):
+    """Who changed which profile field when, newest first, a page at a time (from the audit
+    log). Someone who may not see the client gets 404, as if there were none; looking is
+    audited, as the client page is."""
+    from ..access import audit
+    from ..access.operations import PermissionDenied
+    from .history import profile_history
+
+    actor = current_actor()
+    client = db.session.get(Client, id)
+    if client is None or client.date_deleted is not None:
+        abort(404)
+    try:
+        found = profile_history(actor, client, request.args.get("page", 1, type=int))  # checks visibility
+    except PermissionDenied:
+        abort(404)
+    template = "records/_history_rows.html" if wants_partial() else "records/history.html"
+    # Rendered before the audit event commits: committing first would reload what the page shows.
+    html = render_template(template, client=client, name=policy.display_name(actor, client), history=found,
+                           args={"id": client.id})
+    audit.record("client.history_view", subject_type="client", subject_id=client.id,
+                 details={"page": found.page.page}, commit=True)
+    return html, 200, {"Vary": "HX-Request"}
 
 
 # -- household builder and enrollment ---------------------------------------------------------
@@ -489,6 +508,14 @@ def assessment(id: int, stage: str):
 
 
 # -- template helpers ---------------------------------------------------------------------------
+
+@bp.app_template_global()
+def error_links(entries) -> list:
+    """The error summary's lines for a page of forms-engine forms (:mod:`hmis.web.error_summary`)."""
+    from ..web.error_summary import page_error_links
+
+    return page_error_links(entries)
+
 
 @bp.app_template_global()
 def hud_choices(list_id: str) -> list[tuple[int, str]]:

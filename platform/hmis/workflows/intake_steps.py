@@ -6,14 +6,15 @@ member's relationship to the head of household, and a new client created from a 
   ``project_types``, each with its HUD Inventory rows and the beds available tonight.
 * A step collecting ``member_relationships`` keeps one 3.15.1 code per member, aligned
   with ``member_ids``, with exactly one head of household, who is moved to the front.
-* A ``client_search`` or ``household`` step may create a client through the records room's
-  operations, after showing the possible matches (search before create).
+* A ``client_search`` or ``household`` step may create a client: through the published
+  client-profile form(s) and :func:`hmis.records.profile.create_from_page`, exactly as the
+  records room's new-client screen does (see ``views.new_client``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -191,34 +192,3 @@ def arrange_household(member_ids: list[int], relationships: list[int | None] | N
                                f"'{allowed[HEAD_OF_HOUSEHOLD]}'")
     pairs = sorted(zip(member_ids, relationships), key=lambda pair: pair[1] != HEAD_OF_HOUSEHOLD)
     return [m for m, _ in pairs], [int(c) for _, c in pairs]
-
-
-# -- a new client from the search step -----------------------------------------------------
-
-@dataclass
-class NewClient:
-    """The outcome of asking to create a client: the client, or the matches to look at first."""
-
-    client: Client | None
-    matches: list[Any]
-
-
-#: The client fields the search step's "new client" form offers (the records screen has all).
-NEW_CLIENT_FIELDS = ("first_name", "last_name", "dob")
-
-
-def new_client(actor: Actor, fields: Mapping[str, Any], *, confirmed: bool) -> NewClient:
-    """Search before create, through the records room's operations.
-
-    Unless ``confirmed`` (the person looked at the matches and chose none), the possible
-    matches are returned and nothing is created. Raises the records room's
-    ``RecordInvalid`` for bad values (nothing is written then).
-    """
-    from ..records.clients import create_client, possible_matches
-
-    values = {name: (str(fields.get(name) or "").strip() or None) for name in NEW_CLIENT_FIELDS}
-    if not confirmed:
-        matches = possible_matches(actor, values)
-        if matches:
-            return NewClient(None, matches)
-    return NewClient(create_client(actor, {k: v for k, v in values.items() if v is not None}), [])

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..access.operations import Actor
 from ..extensions import db
@@ -188,11 +189,37 @@ def _forms_for(step, project: Project | None) -> list[tuple[str, str]]:
         return [("", str(broken))]
 
 
+def _profile_page() -> tuple[list[Any], str | None]:
+    """The published client-profile form(s), or why there are none to offer."""
+    from ..forms import FormNotPublished
+    from ..records import profile
+
+    try:
+        return profile.page_for(None), None
+    except FormNotPublished as missing:
+        return [], f"{missing} Ask your HMIS lead to publish it."
+
+
+def _new_client_panel(query: str = "") -> dict[str, Any]:
+    """The "create a new client" panel of a search or household step: the client-profile
+    form(s), as on the records room's new-client screen, started from what was searched for."""
+    from ..records import profile, submissions
+
+    page, problem = _profile_page()
+    if problem:
+        return {"page": [], "problem": problem}
+    first, _, last = query.strip().partition(" ")
+    profile.prefill(page, first.strip()[:100], last.strip()[:100], "")
+    return {"page": page, "token": submissions.new_token()}
+
+
 def _render_instance(instance: WorkflowInstance, *, error: str | None = None, status: int = 200,
                      submitted: dict[str, Any] | None = None, new_client: dict[str, Any] | None = None):
     actor = current_actor()
     workflow = engine.workflow_of(instance)
     step = workflow.step(instance.step)
+    if new_client is None and instance.status == "active" and step.type in CLIENT_STEPS and engine.may_do(actor, step):
+        new_client = _new_client_panel(request.args.get("q", "")[:200])
     ways = engine.transition_state(instance, workflow) if instance.status == "active" else []
     values = {**(instance.data or {}), **(submitted or {})}
     project = db.session.get(Project, instance.project_id) if instance.project_id else None
@@ -266,36 +293,52 @@ def advance(instance_id: int):
 
 @bp.post("/instances/<int:instance_id>/new-client")
 def new_client(instance_id: int):
-    """Create a client from a search or household step: the possible matches first, as on
-    the records room's find screen; created only when none is right (``confirm_new``)."""
+    """Create a client from a search or household step through the published client-profile
+    form(s) (the records room's new-client screen, in the step): the possible matches first;
+    created only when none is right (``confirm_new``). Each panel carries a submit-once
+    token, so a double click creates one client."""
+    from ..records import profile, submissions
+
     actor = current_actor()
     found = db.session.get(WorkflowInstance, instance_id)
     if found is None:
         abort(404)
     workflow = engine.workflow_of(found)
     step = workflow.step(found.step)
-    typed = {name: (request.form.get(name) or "").strip()[:200] for name in intake_steps.NEW_CLIENT_FIELDS}
     if found.status != "active" or step.type not in CLIENT_STEPS:
         return _render_instance(found, error="A client can be created here only at a search or household step.",
                                 status=422)
     if not engine.may_do(actor, step):
         return _render_instance(found, error=f"This step is done by {', '.join(step.roles)}.", status=403)
-    from ..records.errors import RecordInvalid
-
+    token = request.form.get("token")
+    earlier = submissions.already_submitted(token)
+    if earlier is not None:
+        flash("That form was already sent; here is what it saved.", "info")
+        return redirect(earlier.result_url, 303)
+    page, problem = _profile_page()
+    if problem:
+        return _render_instance(found, status=409, new_client={"page": [], "problem": problem})
+    panel = {"page": page, "token": token or submissions.new_token()}
     try:
-        made = intake_steps.new_client(actor, typed, confirmed=bool(request.form.get("confirm_new")))
-    except RecordInvalid as invalid:
+        made = profile.create_from_page(actor, page, request.form, confirmed=bool(request.form.get("confirm_new")))
+    except profile.ProfileRefused:
         db.session.rollback()
-        return _render_instance(found, error="The new client was not created: " + " ".join(invalid.errors.values()),
-                                status=422, new_client={**typed, "errors": invalid.errors})
+        return _render_instance(found, status=422, new_client={**panel, "refused": True})
     if made.client is None:
         from ..access import policy
 
-        return _render_instance(found, new_client={**typed, "matches": made.matches,
+        return _render_instance(found, new_client={**panel, "matches": made.matches,
                                                    "names": policy.display_names(actor, [m.client for m in made.matches])})
-    db.session.commit()
+    result = url_for("workflows.instance", instance_id=instance_id, added=made.client.id)
+    try:
+        submissions.claim(token, actor.account_id, result)
+        db.session.commit()
+    except IntegrityError:  # the same panel sent twice at once: the first one's client stands
+        db.session.rollback()
+        earlier = submissions.already_submitted(token)
+        return redirect(earlier.result_url if earlier else url_for("workflows.instance", instance_id=instance_id), 303)
     flash("Client created: tick them below to add them to this step.", "success")
-    return redirect(url_for("workflows.instance", instance_id=instance_id, added=made.client.id), 303)
+    return redirect(result, 303)
 
 
 @bp.get("/check-in/<int:project_id>")

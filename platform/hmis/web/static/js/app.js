@@ -6,6 +6,10 @@
  *   upload is not sent twice.
  * - <input type="file" data-max-bytes="..."> warns about a too-large file before upload.
  * - Failed htmx requests show a message instead of silently doing nothing.
+ * - After a refused submit, focus moves to the error summary ([data-error-summary]), or
+ *   else to the first field marked aria-invalid: on page load, and after an htmx swap
+ *   that a submit caused (never while someone is typing into a search-as-you-type box).
+ *   A summary's links move focus to the field they name (GOV.UK error summary pattern).
  */
 (function () {
   'use strict';
@@ -93,5 +97,40 @@
     if (input instanceof HTMLInputElement && input.type === 'file' && input.hasAttribute('data-max-bytes')) {
       checkFileSize(input);
     }
+  });
+
+  var FIELDS = 'input:not([type="hidden"]):not([disabled]), select:not([disabled]), textarea:not([disabled])';
+
+  function focusProblems(root) {
+    var summary = root.matches && root.matches('[data-error-summary]') ? root : root.querySelector('[data-error-summary]');
+    var target = summary || root.querySelector('[aria-invalid="true"]');
+    if (!target) { return false; }
+    target.focus();
+    return document.activeElement === target;
+  }
+
+  document.addEventListener('DOMContentLoaded', function () { focusProblems(document); });
+
+  document.addEventListener('htmx:afterSettle', function (event) {
+    var config = event.detail.requestConfig || {};
+    var trigger = config.triggeringEvent;
+    if (trigger && trigger.type === 'submit' && event.detail.target) { focusProblems(event.detail.target); }
+  });
+
+  // A summary link names a field, or (for a group of radios or checkboxes, which have no
+  // id) the message beside it: focus the field, or the group's first input.
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('[data-error-summary] a[href^="#"]');
+    if (!link) { return; }
+    var named = document.getElementById(decodeURIComponent(link.getAttribute('href').slice(1)));
+    if (!named) { return; }
+    var holder = named.closest('[data-item], .field, fieldset') || named;
+    var field = named.matches(FIELDS) ? named : holder.querySelector(FIELDS);
+    if (!field) { return; }
+    event.preventDefault();
+    var details = field.closest('details');
+    if (details) { details.open = true; }
+    holder.scrollIntoView({block: 'start'});
+    field.focus({preventScroll: true});
   });
 }());
