@@ -19,8 +19,10 @@ one night-by-night shelter, a case manager of its agency, and N households of fo
 
 and hits each with 10 and 50 concurrent users (threads with keep-alive connections,
 signed in as the case manager, CSRF tokens as a browser sends them). Prints median and
-p95 latency and requests per second for each, and each one's share of the bare
-endpoint's requests per second in the same run.
+p95 latency and requests per second for each, each one's share of the bare endpoint's
+requests per second in the same run, and the server's CPU milliseconds per request
+(gunicorn's processes, read from /proc: the figure that holds when neighbours load the
+machine).
 
     python benchmarks/forms.py --cpu [--households 40] [--profile /tmp/forms]
 
@@ -175,8 +177,26 @@ def intake_form(browser: Browser, enrollment_ids: list[int]) -> list[tuple[str, 
     return form
 
 
-def hammer(browser: Browser, concurrency: int, jobs: list, expect: tuple[int, ...]) -> dict:
-    """Run ``jobs`` (method, path, form) with ``concurrency`` threads; latency of each."""
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master ``pid`` and its workers.
+
+    Under a shared machine's load, latency and requests per second say as much about the
+    neighbours as about the server; the server's own CPU per request does not."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid] + [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker restarted meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def hammer(browser: Browser, concurrency: int, jobs: list, expect: tuple[int, ...], server_pid: int | None = None) -> dict:
+    """Run ``jobs`` (method, path, form) with ``concurrency`` threads; latency of each, and
+    the server's CPU milliseconds per request when ``server_pid`` is given."""
     local = threading.local()
     latencies: list[float] = []
     failures: list[str] = []
@@ -201,14 +221,16 @@ def hammer(browser: Browser, concurrency: int, jobs: list, expect: tuple[int, ..
             if status not in expect:
                 failures.append(f"{status} {path}: {body[:200]!r}")
 
+    cpu_before = server_cpu_seconds(server_pid) if server_pid else 0.0
     began = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(run, jobs))
     wall = time.perf_counter() - began
+    cpu = (server_cpu_seconds(server_pid) - cpu_before) * 1000 / max(1, len(latencies)) if server_pid else None
     latencies.sort()
     return {"n": len(latencies), "median": statistics.median(latencies),
             "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)], "rps": len(latencies) / wall,
-            "failures": failures}
+            "cpu_ms": cpu, "failures": failures}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             except OSError:
                 time.sleep(0.2)
         browser.sign_in()
-        return run(browser, pages, args)
+        return run(browser, pages, args, server.pid)
     finally:
         if server is not None:
             server.terminate()
@@ -370,7 +392,7 @@ def cpu_per_request(url: str, instance: Path, pages: list[tuple[int, list[int]]]
     return 0
 
 
-def run(browser: Browser, pages, args) -> int:
+def run(browser: Browser, pages, args, server_pid: int) -> int:
     page_path = "/records/enrollments/{}/assessment/project_start"
     # Warm every worker: imports, compiled forms, connection pools.
     hammer(browser, 8, [("GET", page_path.format(pages[i % len(pages)][0]), None) for i in range(40)], (200,))
@@ -384,28 +406,28 @@ def run(browser: Browser, pages, args) -> int:
     unused = list(pages)
     results = {}
     for concurrency in (10, 50):
-        bare = hammer(browser, concurrency, [("GET", "/bare/", None)] * 3000, (200,))
+        bare = hammer(browser, concurrency, [("GET", "/bare/", None)] * 3000, (200,), server_pid)
         get = hammer(browser, concurrency, [("GET", page_path.format(pages[i % len(pages)][0]), None)
-                                            for i in range(600)], (200,))
+                                            for i in range(600)], (200,), server_pid)
         shown = hammer(browser, concurrency, [("POST", "/forms/shown", shown_forms[i % len(shown_forms)])
-                                              for i in range(600)], (200,))
+                                              for i in range(600)], (200,), server_pid)
         count = min(300, len(unused) // 2)
         batch, unused = unused[:count], unused[count:]
         post = hammer(browser, concurrency, [("POST", page_path.format(first), intake_form(browser, members))
-                                             for first, members in batch], (303,))
+                                             for first, members in batch], (303,), server_pid)
         results[concurrency] = {"bare endpoint": bare, "intake GET": get, "re-evaluation": shown,
                                 "submit POST": post}
     print(f"\nhousehold-of-four intake, gunicorn {args.workers} workers x {args.threads} threads (gthread), "
           f"PostgreSQL, {os.cpu_count()} CPUs shared with the load generator")
     print(f"{'users':>5}  {'endpoint':<14} {'requests':>8} {'median ms':>10} {'p95 ms':>8} {'req/s':>8} "
-          f"{'vs bare':>8}  failures")
+          f"{'vs bare':>8} {'server CPU ms/req':>18}  failures")
     ok = True
     for concurrency, rows in results.items():
         bare_rps = rows["bare endpoint"]["rps"]
         for label, r in rows.items():
             share = r["rps"] / bare_rps
             print(f"{concurrency:>5}  {label:<14} {r['n']:>8} {r['median']:>10.1f} {r['p95']:>8.1f} {r['rps']:>8.1f} "
-                  f"{share:>7.0%}  {len(r['failures'])}")
+                  f"{share:>7.0%} {r['cpu_ms']:>18.2f}  {len(r['failures'])}")
             for failure in r["failures"][:3]:
                 print(f"         {failure}")
             if label != "bare endpoint" and concurrency == 50:

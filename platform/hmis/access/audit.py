@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterator, Mapping
@@ -42,6 +43,7 @@ ACTIONS = (
 
 MAX_USER_AGENT = 300
 MAX_SUBJECT_ID = 100
+_BATCH = "audit.batch"  # the events :func:`batched` holds, in the session's info
 #: Keys never stored in details, whatever a caller passes (matched case-insensitively, as substrings).
 SECRET_KEYS = ("password", "secret", "token", "csrf")
 
@@ -74,10 +76,37 @@ def record(action: str, *, subject_type: str | None = None, subject_id: Any = No
     )
     if event.account_email:
         event.account_email = event.account_email[:320]
-    db.session.add(event)
+    batch = db.session.info.get(_BATCH)
+    if batch is not None and not commit:
+        batch.append(event)
+    else:
+        db.session.add(event)
     if commit:
         db.session.commit()
     return event
+
+
+@contextmanager
+def batched() -> Iterator[list[AuditEvent]]:
+    """Hold the events recorded inside, and add them to the session together when the
+    block ends, so a page that writes many records inserts its events in one statement
+    rather than one per flush. An exception drops them with the rest of the work (and
+    a caller that rolls its work back rolls them back too)."""
+    session = db.session()
+    outer = session.info.get(_BATCH)
+    events: list[AuditEvent] = []
+    session.info[_BATCH] = events
+    try:
+        yield events
+    finally:
+        if outer is None:
+            session.info.pop(_BATCH, None)
+        else:
+            session.info[_BATCH] = outer
+    if outer is not None:
+        outer.extend(events)
+    else:
+        session.add_all(events)
 
 
 def _request_account() -> Account | None:

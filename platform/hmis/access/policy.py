@@ -271,12 +271,16 @@ def require_client(actor: Actor, client: Client, scope: str = "profile") -> None
                                    "with yours.")
 
 
+#: Why an enrollment is refused (the same words wherever the check is made).
+ENROLLMENT_NOT_SHARED = "This enrollment belongs to another agency; it is not shared with yours."
+
+
 def require_enrollment(actor: Actor, enrollment: Enrollment, *, write: bool = False) -> None:
     """Raise :class:`PermissionDenied` unless the actor may see (or, with ``write``, change)
     this enrollment's private data. Changing needs one's own organization's project, or a
     full-access role (which still never reaches a victim-service provider's data)."""
     if not can_see_enrollment(actor, enrollment):
-        raise PermissionDenied("This enrollment belongs to another agency; it is not shared with yours.")
+        raise PermissionDenied(ENROLLMENT_NOT_SHARED)
     if write and not (actor.is_system or has_full_access(actor) or enrollment_organization_id(enrollment)
                       in actor.organization_ids):
         raise PermissionDenied("Only the agency that runs this project can change this enrollment.")

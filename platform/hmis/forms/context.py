@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Client, Enrollment, Funder, Project
 from ..models.forms import FormResponse
 
-__all__ = ["FormContext", "context_for", "contexts_for", "funders_of"]
+__all__ = ["FormContext", "context_for", "context_of", "contexts_for", "funders_of"]
 
 
 @dataclass
@@ -125,11 +125,20 @@ def context_for(enrollment: Enrollment, stage: str, *, information_date: date | 
                     previous_answers(enrollment) if previous else {}, information_date, language)
 
 
+def context_of(enrollment: Enrollment, stage: str, project: Project | None, client: Client | None) -> FormContext:
+    """:func:`context_for` without prefill, for a caller that has read the enrollment's
+    project and client already (re-evaluating a posted form reads all three in one query)."""
+    return _context(enrollment, stage, project, client, _funder_rows(project), {}, None, "en")
+
+
 def contexts_for(enrollments: list[Enrollment], stage: str, *, project: Project | None = None,
-                 information_date: date | None = None, language: str = "en") -> list[FormContext]:
+                 information_date: date | None = None, language: str = "en",
+                 clients: dict[str, Client] | None = None,
+                 previous: dict[int, dict[str, Any]] | None = None) -> list[FormContext]:
     """:func:`context_for` of each enrollment of one project (a household's page), with one
-    query per kind of fact instead of four per member. ``project`` saves its look-up when
-    the caller already has it."""
+    query per kind of fact instead of four per member. ``project``, ``clients`` (by
+    personal id) and ``previous`` (each enrollment's newest submitted answers, as
+    :func:`previous_answers`) save their look-ups when the caller has read them already."""
     if not enrollments:
         return []
     first = enrollments[0]
@@ -137,11 +146,13 @@ def contexts_for(enrollments: list[Enrollment], stage: str, *, project: Project 
         return [context_for(e, stage, information_date=information_date, language=language) for e in enrollments]
     if project is None:
         project = _project_of(first)
-    clients = {c.personal_id: c for c in db.session.scalars(select(Client).where(
-        Client.data_source_id == first.data_source_id,
-        Client.personal_id.in_(sorted({e.personal_id for e in enrollments}))))}
+    if clients is None:
+        clients = {c.personal_id: c for c in db.session.scalars(select(Client).where(
+            Client.data_source_id == first.data_source_id,
+            Client.personal_id.in_(sorted({e.personal_id for e in enrollments}))))}
     funder_rows = _funder_rows(project)
-    previous = _previous_answers_of([e.id for e in enrollments])
+    if previous is None:
+        previous = _previous_answers_of([e.id for e in enrollments])
     return [_context(e, stage, project, clients.get(e.personal_id), funder_rows, dict(previous.get(e.id) or {}),
                      information_date, language) for e in enrollments]
 

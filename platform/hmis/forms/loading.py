@@ -16,7 +16,8 @@ from .compile import compile_body
 from .items import CompiledForm
 from .rules import RULES_KEY
 
-__all__ = ["FormNotPublished", "load", "load_identified", "load_version", "published_snapshot", "version_identity"]
+__all__ = ["FormNotPublished", "current_identity", "load", "load_identified", "load_version", "published_snapshot",
+           "version_identity"]
 
 _SNAPSHOT = "forms.published_snapshot"
 
@@ -120,6 +121,16 @@ def version_identity(version_id: int) -> tuple[int, str, str, str] | None:
         select(DefinitionVersion.id, DefinitionVersion.checksum, DefinitionVersion.status, Definition.kind)
         .join(DefinitionVersion.definition).where(DefinitionVersion.id == version_id)).first()
     return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+def current_identity(version_id: int) -> tuple[int, str, str, str] | None:
+    """:func:`version_identity`, answered from :func:`published_snapshot` when the version
+    is a published form: the snapshot is read anyway to check the fragments, so a page's
+    re-evaluation asks the database once for both."""
+    for (kind, _key), (found_id, checksum) in published_snapshot().items():
+        if kind == "form" and found_id == version_id:
+            return found_id, checksum, "published", "form"
+    return version_identity(version_id)
 
 
 def load_version(version_id: int, fragment_versions: dict[str, int] | None = None) -> CompiledForm:

@@ -29,8 +29,10 @@ from .items import CompiledForm
 from .read import Submission, answers_to_json, read
 from .sharing import checked_writable
 
-__all__ = ["AlreadySubmitted", "ConcurrentEditError", "FormInvalid", "ResponseNotFound", "at_items", "open_response",
-           "save_response"]
+__all__ = ["AlreadySubmitted", "ConcurrentEditError", "FormInvalid", "ResponseNotFound", "at_items", "check_once",
+           "open_response", "save_response"]
+
+_ONCE_CHECKED = "forms.once_checked"
 
 
 class FormInvalid(Exception):
@@ -82,8 +84,14 @@ def _require_visible(actor: Actor, context: FormContext) -> None:
 @operation("assessments.save", permission="assessments.edit")
 def save_response(actor: Actor, form: CompiledForm, context: FormContext, formdata: Any, *, submit: bool,
                   prefix: str = "", response_id: int | None = None,
-                  expected_revision: int | None = None) -> FormResponse:
+                  expected_revision: int | None = None, savepoint: bool = True) -> FormResponse:
     """Save a draft or submit ``formdata`` for ``context``. Flushes; the caller commits.
+
+    :param savepoint: False for a caller that rolls back its whole transaction when any
+        save fails (a household's page, whose members are saved all or none): the saves
+        then skip the savepoints (two statements each) that keep one failure from leaving
+        rows behind, and a database error (say, a lost race for the same intake) is raised
+        as it is, leaving the transaction to be rolled back.
 
     :raise FormInvalid: ``submit`` with errors (nothing written); ``errors["_form"]`` when the
         answers cannot be written in this context (say, enrollment data and no enrollment).
@@ -101,6 +109,9 @@ def save_response(actor: Actor, form: CompiledForm, context: FormContext, formda
     from ..records.assessments import AssessmentError
 
     try:
+        if not savepoint:
+            return _save(actor, form, context, submission, submit=submit, response_id=response_id,
+                         expected_revision=expected_revision, savepoint=False)
         with db.session.begin_nested():
             return _save(actor, form, context, submission, submit=submit, response_id=response_id,
                          expected_revision=expected_revision)
@@ -138,7 +149,7 @@ def at_items(form: CompiledForm, fields: dict[tuple[str, str], str]) -> tuple[di
 
 
 def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Submission, *, submit: bool,
-          response_id: int | None, expected_revision: int | None) -> FormResponse:
+          response_id: int | None, expected_revision: int | None, savepoint: bool = True) -> FormResponse:
     answers = answers_to_json(submission.answers if submit else _draft_answers(submission))
     answers = sensitive.mask_answers(form, answers)  # issue 6: a saved answer never holds the SSN itself
     now = utcnow()
@@ -155,13 +166,19 @@ def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Su
             # A submission is inserted as submitted (one INSERT, not an INSERT and an UPDATE);
             # if writing its records fails, the savepoint around this takes the row back too.
             status="submitted" if submit else "draft", submitted_dt=now if submit else None)
-        try:
-            with db.session.begin_nested():  # a savepoint: losing the race leaves the session usable
-                db.session.add(response)
-                db.session.flush()
-        except IntegrityError:
-            _refuse_second(form, context)
-            raise
+        if not savepoint:
+            db.session.add(response)
+            db.session.flush()  # a lost race raises IntegrityError: the caller rolls everything back
+        else:
+            try:
+                with db.session.begin_nested():  # a savepoint: losing the race leaves the session usable
+                    db.session.add(response)
+                    db.session.flush()
+            except IntegrityError:
+                if context.enrollment is not None:  # look again, whatever check_once found before
+                    _checked_once().discard((context.enrollment.id, form.key, context.stage))
+                _refuse_second(form, context)
+                raise
     else:
         response = db.session.get(FormResponse, response_id)
         if response is None or response.form_key != form.key:
@@ -200,14 +217,49 @@ def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Su
 
 def _refuse_second(form: CompiledForm, context: FormContext) -> None:
     """An intake, exit or post-exit form is filled once per enrollment: someone who opens a
-    new one while another exists is told whose it is (and nothing is saved)."""
+    new one while another exists is told whose it is (and nothing is saved). Skipped when
+    :func:`check_once` looked in this transaction already."""
     if context.enrollment is None or context.stage not in ONCE_STAGES:
+        return
+    if (context.enrollment.id, form.key, context.stage) in _checked_once():
         return
     existing = db.session.scalar(select(FormResponse).where(
         FormResponse.enrollment_id == context.enrollment.id, FormResponse.form_key == form.key,
         FormResponse.stage == context.stage))
     if existing is not None:
         raise ConcurrentEditError(existing, started=True)
+
+
+def _checked_once() -> set[tuple[int, str, str]]:
+    """``(enrollment id, form key, stage)`` that :func:`check_once` found free in this transaction."""
+    session = db.session()
+    transaction = session.get_transaction()
+    kept = session.info.get(_ONCE_CHECKED)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_ONCE_CHECKED] = (transaction, set())
+    return kept[1]
+
+
+def check_once(pairs: list[tuple[CompiledForm, FormContext]]) -> dict[tuple[int, str], ConcurrentEditError]:
+    """What ``save_response`` checks before starting a new intake, exit or post-exit form
+    (one per enrollment), for a page's new forms in one query instead of one each.
+
+    Returns ``{(enrollment id, form key): error}`` for the forms someone else has started;
+    the rest are remembered for this transaction, so their saves skip the check (the
+    unique index still refuses a race lost after it).
+    """
+    wanted = {(context.enrollment.id, form.key, context.stage) for form, context in pairs
+              if context.enrollment is not None and context.stage in ONCE_STAGES}
+    if not wanted:
+        return {}
+    found: dict[tuple[int, str], ConcurrentEditError] = {}
+    for existing in db.session.scalars(select(FormResponse).where(
+            FormResponse.enrollment_id.in_(sorted({key[0] for key in wanted})),
+            FormResponse.stage.in_(sorted({key[2] for key in wanted})))):
+        if (existing.enrollment_id, existing.form_key, existing.stage) in wanted:
+            found.setdefault((existing.enrollment_id, existing.form_key), ConcurrentEditError(existing, started=True))
+    _checked_once().update(key for key in wanted if key[:2] not in found)
+    return found
 
 
 def _draft_answers(submission: Submission) -> dict[str, Any]:

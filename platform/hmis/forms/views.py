@@ -12,20 +12,20 @@ from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from ..access import policy
 from ..access.operations import PermissionDenied, require
 from ..definitions import service
 from ..extensions import db
-from ..models import Enrollment, Project
+from ..models import Client, Enrollment, Project
 from ..models.definitions import DefinitionVersion
 from ..web.auth import current_actor
 from . import fragments
 from .compile import FormDefinitionError, compile_body
-from .context import FormContext, context_for, funders_of
+from .context import FormContext, context_of, funders_of
 from .items import STAGES, CompiledForm
-from .loading import load_identified, load_version, version_identity
+from .loading import current_identity, load_identified, load_version
 from .read import read
 from .render import render
 from .rules import RulesError, applicable, load_rules
@@ -103,18 +103,26 @@ def shown():
         raise PermissionDenied("Your role may not fill in forms.")
     version_id = _int_arg(request.form, "_ctx_version_id") or 0
     # Asked after every change: a published version comes from the compiled-form cache
-    # (one small query), never by reading and decoding its body again.
-    identity = version_identity(version_id)
+    # (one small query, which also checks its fragments), never by reading and decoding its body again.
+    identity = current_identity(version_id)
     if identity is None or identity[3] != "form":
         abort(404)
     stage = request.form.get("_ctx_stage") if request.form.get("_ctx_stage") in STAGES else "project_start"
     enrollment_id = _int_arg(request.form, "_ctx_enrollment_id")
     if enrollment_id:
-        enrollment = db.session.get(Enrollment, enrollment_id)
-        if enrollment is None:
+        # The enrollment, its project and client, and whether the actor may see it: one query.
+        row = db.session.execute(
+            select(Enrollment, Project, Client, policy.enrollment_condition(actor).label("visible"))
+            .outerjoin(Project, and_(Project.data_source_id == Enrollment.data_source_id,
+                                     Project.project_id == Enrollment.project_id))
+            .outerjoin(Client, and_(Client.data_source_id == Enrollment.data_source_id,
+                                    Client.personal_id == Enrollment.personal_id))
+            .where(Enrollment.id == enrollment_id)).first()
+        if row is None:
             abort(404)
-        policy.require_enrollment(actor, enrollment)
-        context = context_for(enrollment, stage, previous=False)  # prefill does not change what is shown
+        if not row.visible:
+            raise PermissionDenied(policy.ENROLLMENT_NOT_SHARED)
+        context = context_of(row[0], stage, row[1], row[2])  # prefill does not change what is shown
     else:
         context = _preview_context({"project": request.form.get("_ctx_project_id"), "stage": stage,
                                     "age": request.form.get("_ctx_age"),

@@ -9,16 +9,17 @@ or someone else's save in between writes nothing for anyone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import forms
 from ..forms.read import answers_from_json
 from ..forms.rules import load_rules
+from ..access import audit
 from ..access.operations import PermissionDenied
 from ..extensions import db
 from ..models import Client, Enrollment, Exit, Project
@@ -26,7 +27,7 @@ from ..models.forms import FormResponse
 from ..web.auth import current_actor
 from ..workflows.due import Window, anniversary
 from . import submissions
-from .households import household_of
+from .households import HEAD_OF_HOUSEHOLD, household_of
 
 
 @dataclass
@@ -76,25 +77,46 @@ def keep_typed(form: Any, formdata: Any, prefix: str, values: dict[str, Any], er
     return kept
 
 
-def _members_for(enrollment: Enrollment, stage: str) -> list[Enrollment]:
-    """Who fills this stage: everyone still enrolled (an exit assessment: everyone)."""
-    members = household_of(enrollment)
-    if stage == "exit":
-        return members
-    exited = set(db.session.scalars(select(Exit.enrollment_id).where(
-        Exit.data_source_id == enrollment.data_source_id, Exit.date_deleted.is_(None),
-        Exit.enrollment_id.in_([e.enrollment_id for e in members]))))
-    return [e for e in members if e.enrollment_id not in exited]
+def _household_page(enrollment: Enrollment, stage: str) -> tuple[Project | None, list[Enrollment], dict[str, Client]]:
+    """The project, who fills this stage (everyone still enrolled; an exit assessment:
+    everyone) and their clients, in one query (head of household first, as ``household_of``)."""
+    exited = exists(select(Exit.id).where(Exit.data_source_id == Enrollment.data_source_id,
+                                          Exit.enrollment_id == Enrollment.enrollment_id,
+                                          Exit.date_deleted.is_(None)).correlate(Enrollment))
+    rows = db.session.execute(
+        select(Enrollment, Client, Project, exited.label("exited"))
+        .outerjoin(Client, and_(Client.data_source_id == Enrollment.data_source_id,
+                                Client.personal_id == Enrollment.personal_id))
+        .outerjoin(Project, and_(Project.data_source_id == Enrollment.data_source_id,
+                                 Project.project_id == Enrollment.project_id))
+        .where(Enrollment.data_source_id == enrollment.data_source_id, Enrollment.project_id == enrollment.project_id,
+               Enrollment.household_id == enrollment.household_id, Enrollment.date_deleted.is_(None))).all()
+    rows.sort(key=lambda row: (row[0].relationship_to_hoh != HEAD_OF_HOUSEHOLD, row[0].entry_date or date.min,
+                               row[0].id))
+    project = rows[0][2] if rows else None
+    members = [row[0] for row in rows if stage == "exit" or not row.exited]
+    clients = {row[1].personal_id: row[1] for row in rows if row[1] is not None}
+    return project, members, clients
 
 
-def _existing(members: list[Enrollment], stage: str) -> dict[tuple[int, str], FormResponse]:
-    """The latest saved response of each member and form at this stage (one query for the page)."""
+def _responses(members: list[Enrollment], stage: str) -> tuple[dict[tuple[int, str], FormResponse],
+                                                                   dict[int, dict[str, Any]]]:
+    """In one query: the latest saved response of each member and form at this stage, and
+    each member's newest submitted answers (prefill's source, as ``forms.context``
+    ``previous_answers`` picks them: newest submission, then highest id)."""
     found: dict[tuple[int, str], FormResponse] = {}
+    previous: dict[int, tuple[Any, int, dict[str, Any]]] = {}
     for response in db.session.scalars(select(FormResponse).where(
-            FormResponse.enrollment_id.in_([e.id for e in members]), FormResponse.stage == stage)
-            .order_by(FormResponse.id)):
-        found[(response.enrollment_id, response.form_key)] = response
-    return found
+            FormResponse.enrollment_id.in_([e.id for e in members]),
+            or_(FormResponse.stage == stage, FormResponse.status == "submitted")).order_by(FormResponse.id)):
+        if response.stage == stage:
+            found[(response.enrollment_id, response.form_key)] = response
+        if response.status == "submitted":  # every submission has its time; none would rank last
+            rank = (response.submitted_dt or datetime.min, response.id)
+            kept = previous.get(response.enrollment_id)
+            if kept is None or rank > kept[:2]:
+                previous[response.enrollment_id] = (*rank, response.answers or {})
+    return found, {enrollment_id: kept[2] for enrollment_id, kept in previous.items()}
 
 
 def annual_window(enrollment: Enrollment, today: date) -> Window | None:
@@ -120,19 +142,18 @@ def annual_window(enrollment: Enrollment, today: date) -> Window | None:
 
 def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
     """The forms on the page, each with its saved draft (or submission) when there is one."""
-    project = db.session.scalar(select(Project).where(Project.data_source_id == enrollment.data_source_id,
-                                                      Project.project_id == enrollment.project_id))
+    project, members, clients = _household_page(enrollment, stage)
     page: list[MemberForm] = []
     loaded: dict[str, Any] = {}  # each form compiled once per page, however many members fill it
     opened: dict[tuple, Any] = {}  # the same for the versions saved responses were entered with
-    members = _members_for(enrollment, stage)
-    saved = _existing(members, stage)
+    saved, previous = _responses(members, stage)
     rules = load_rules()  # once per page, not once per member
     # An intake is about the project start; an update or annual assessment about the day
     # it is recorded (the exit form's own exit date replaces it when it is written).
     information_date = None if stage == "project_start" else date.today()
     # Every member's facts in a few queries for the page, not four per member.
-    contexts = forms.contexts_for(members, stage, project=project, information_date=information_date)
+    contexts = forms.contexts_for(members, stage, project=project, information_date=information_date,
+                                  clients=clients, previous=previous)
     for member, context in zip(members, contexts):
         for applicable in forms.applicable(project, stage, funders=context.funders, rules=rules):
             response = saved.get((member.id, applicable.form))
@@ -212,20 +233,36 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
         forms.sharing.check_writable(actor, [item.context for item in page])
     except PermissionDenied:
         pass
-    for item in page:
-        posted_revision = request.form.get(f"{item.prefix}revision", type=int)
-        try:
-            saved = forms.responses.save_response(
-                actor, item.form, item.context, request.form, submit=submit, prefix=item.prefix,
-                response_id=item.response.id if item.response is not None else None,
-                expected_revision=posted_revision)
-            item.response = saved
-        except forms.responses.FormInvalid as exc:
-            failed = True
-            item.errors, item.warnings = exc.submission.errors, exc.submission.warnings
-        except (forms.responses.ConcurrentEditError, forms.responses.AlreadySubmitted, PermissionDenied) as exc:
-            failed = True
-            item.problem = str(exc)
+    # Someone else's intake started since the page was shown: one query for the page.
+    started = forms.responses.check_once([(item.form, item.context) for item in page if item.response is None])
+    # The members' audit events go in together at the end (one INSERT); a refused page's
+    # are rolled back with the rest below.
+    with audit.batched():
+        for item in page:
+            posted_revision = request.form.get(f"{item.prefix}revision", type=int)
+            try:
+                if item.response is None and (item.context.enrollment.id, item.form.key) in started:
+                    raise started[(item.context.enrollment.id, item.form.key)]
+                # No savepoint per member: any failure rolls back the whole page below.
+                saved = forms.responses.save_response(
+                    actor, item.form, item.context, request.form, submit=submit, prefix=item.prefix,
+                    response_id=item.response.id if item.response is not None else None,
+                    expected_revision=posted_revision, savepoint=False)
+                item.response = saved
+            except forms.responses.FormInvalid as exc:
+                failed = True
+                item.errors, item.warnings = exc.submission.errors, exc.submission.warnings
+            except (forms.responses.ConcurrentEditError, forms.responses.AlreadySubmitted, PermissionDenied) as exc:
+                failed = True
+                item.problem = str(exc)
+            except IntegrityError:
+                # Another save of the same form won the race past the check above; the
+                # transaction is lost, so the other members' forms are not tried.
+                db.session.rollback()
+                failed = True
+                item.problem = ("Someone else saved this form for this enrollment just now. Nothing of yours was "
+                                "saved: reload the page to see their answers.")
+                break
     if failed:
         # The page is shown again: what was typed (errors or not), as the engine reads it,
         # before the rollback (as the saves left the records). Only now: a saved page

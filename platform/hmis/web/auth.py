@@ -30,6 +30,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
@@ -38,6 +39,7 @@ from ..access import audit, ratelimit, totp
 from ..access.accounts import authenticate
 from ..extensions import db
 from ..models.core import Account
+from ..models.privacy import AccountOrganization
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -83,10 +85,18 @@ def _load_account() -> Account | None:
     account_id = session.get("account_id")
     if not isinstance(account_id, int):
         return None
-    account = db.session.get(Account, account_id)
+    # The account and its memberships in one query: every page needs both (the actor's
+    # organizations decide what it may see), and each is read afresh per request, so a
+    # revoked role, membership or password takes effect at the next request.
+    rows = db.session.execute(
+        select(Account, AccountOrganization.organization_id)
+        .outerjoin(AccountOrganization, AccountOrganization.account_id == Account.id)
+        .where(Account.id == account_id)).all()
+    account = rows[0][0] if rows else None
     if account is None or not account.is_active or session.get("session_version") != session_version(account):
         session.clear()
         return None
+    g.current_organization_ids = (account.id, frozenset(row[1] for row in rows if row[1] is not None))
     return account
 
 
@@ -286,6 +296,7 @@ def _require_sign_in() -> Response | None:
     # (tests and CLI code push one app context around many requests).
     g.pop("current_account", None)
     g.pop("current_actor", None)
+    g.pop("current_organization_ids", None)
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("auth."):
         return None
@@ -403,6 +414,7 @@ def current_actor():
     if account is None:
         abort(401)
     if g.get("current_actor") is None or g.current_actor.account_id != account.id:
-        g.current_actor = Actor(account_id=account.id, role=account.role,
-                                organization_ids=organization_ids(account.id), name=account.name)
+        read = g.get("current_organization_ids")  # read with the account by _load_account
+        ids = read[1] if read is not None and read[0] == account.id else organization_ids(account.id)
+        g.current_actor = Actor(account_id=account.id, role=account.role, organization_ids=ids, name=account.name)
     return g.current_actor
