@@ -10,6 +10,13 @@ For each data set, in the same run:
     ``hmis export-csv`` of everything;
 and prints seconds, rows per second, the ratio to the baseline and the import's
 peak memory (each import runs in its own process, measured by getrusage).
+
+The import is measured on both of its paths (see hmis.interchange.bulkload):
+  * bulk: the first import into an empty HMIS (a CoC moving in), which rebuilds
+    the tables' indexes and foreign keys after the insert;
+  * incremental: the same files again as a second data source into the loaded
+    HMIS, made to take the row-by-row path (the one a small import on a live
+    system takes; left alone, a batch this large would take the bulk path too).
 """
 from __future__ import annotations
 
@@ -65,21 +72,60 @@ def child(*args: str) -> dict:
     return result
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds a PostgreSQL backend has used so far (user + system), read from /proc.
+
+    On a shared machine, wall time moves with everyone else's load; the CPU the
+    server spent on our statements does not (much). 0 when the server is not local.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _track_server_cpu() -> dict:
+    """Sum the server CPU of every pooled connection while it is checked out."""
+    from sqlalchemy import event
+
+    from hmis.extensions import db
+
+    spent = {"seconds": 0.0}
+
+    @event.listens_for(db.engine, "checkout")
+    def checkout(dbapi_connection, record, proxy):
+        record.info["cpu_pid"] = pid = dbapi_connection.info.backend_pid
+        record.info["cpu_started"] = server_cpu(pid)
+
+    @event.listens_for(db.engine, "checkin")
+    def checkin(dbapi_connection, record):
+        if "cpu_pid" in record.info:
+            spent["seconds"] += server_cpu(record.info.pop("cpu_pid")) - record.info.pop("cpu_started")
+
+    return spent
+
+
 # ------------------------------------------------------- steps in children
-def step_import(url: str, path: str) -> dict:
+def step_import(url: str, path: str, source_key: str = "", path_taken: str = "auto") -> dict:
     from hmis import create_app
     from hmis.db import upgrade
+    from hmis.interchange import bulkload
     from hmis.interchange.importer import import_export
 
+    if path_taken == "incremental":
+        bulkload.MIN_ROWS = 1 << 62  # no batch is large enough: every table keeps its indexes
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": INSTANCE})
     with app.app_context():
         upgrade()
         merge = _time_merge_inserts()
-        started = time.perf_counter()
-        result = import_export(path)
-        seconds = time.perf_counter() - started
+        db_cpu = _track_server_cpu()
+        started, cpu = time.perf_counter(), time.process_time()
+        result = import_export(path, source_key=source_key or None)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.status == "imported", result.status
-    return {"seconds": seconds, "rows": result.rows, "merge_insert_s": merge["seconds"],
+    return {"seconds": seconds, "cpu_s": cpu, "server_cpu_s": db_cpu["seconds"], "rows": result.rows,
+            "merge_insert_s": merge["seconds"],
             "files": {k: round(v.seconds, 2) for k, v in result.files.items()}}
 
 
@@ -94,7 +140,9 @@ def _time_merge_inserts() -> dict:
     from hmis.extensions import db
     from hmis.hud import SPEC
 
-    targets = tuple(f"INSERT INTO {f.table} (data_source_id" for f in SPEC)
+    # With the index and foreign-key rebuilds of the bulk path, which belong to the same cost.
+    targets = tuple(f"INSERT INTO {f.table} (data_source_id" for f in SPEC) + (
+        "CREATE INDEX", "CREATE UNIQUE INDEX", "ALTER TABLE")
     spent = {"seconds": 0.0}
 
     @event.listens_for(db.engine, "before_cursor_execute")
@@ -126,6 +174,7 @@ def step_copy_in(url: str, path: str) -> dict:
     started = time.perf_counter()
     rows = 0
     with psycopg.connect(url) as connection, zipfile.ZipFile(path) as archive:
+        cpu = server_cpu(connection.info.backend_pid)
         for name in archive.namelist():
             with archive.open(name) as handle:
                 header = handle.readline().decode("utf-8-sig").strip().split(",")
@@ -136,8 +185,9 @@ def step_copy_in(url: str, path: str) -> dict:
                     while chunk := handle.read(1 << 20):
                         copy.write(chunk)
                 rows += connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        cpu = server_cpu(connection.info.backend_pid) - cpu
         connection.rollback()
-    return {"seconds": time.perf_counter() - started, "rows": rows}
+    return {"seconds": time.perf_counter() - started, "rows": rows, "server_cpu_s": cpu}
 
 
 def step_copy_out(url: str, out: str) -> dict:
@@ -170,6 +220,10 @@ STEPS = {"_import": step_import, "_export": step_export, "_copy_in": step_copy_i
 
 
 # ---------------------------------------------------------------- the run
+def _ratio(ours: float, baseline: float) -> float | None:
+    return round(ours / baseline, 2) if baseline else None
+
+
 def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
     url = fresh_database()
     try:
@@ -177,6 +231,7 @@ def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
         ours = child("_import", url, str(archive))
         copy_out = child("_copy_out", url, str(workdir / f"{label}-copy.zip"))
         export = child("_export", url, str(workdir / f"{label}-export.zip"))
+        again = child("_import", url, str(archive), "second-source", "incremental")
     finally:
         drop_database(url)
     row = {
@@ -189,6 +244,16 @@ def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
         "copy_out_s": round(copy_out["seconds"], 2), "export_pg_s": round(export["seconds"], 2),
         "export_ratio": round(export["seconds"] / copy_out["seconds"], 2),
         "slowest_files_pg": dict(sorted(ours["files"].items(), key=lambda kv: -kv[1])[:3]),
+        "import_cpu_s": round(ours["cpu_s"], 2),
+        "copy_in_server_cpu_s": round(copy_in["server_cpu_s"], 2),
+        "import_server_cpu_s": round(ours["server_cpu_s"], 2),
+        "import_server_cpu_ratio": _ratio(ours["server_cpu_s"], copy_in["server_cpu_s"]),
+        "incremental_server_cpu_s": round(again["server_cpu_s"], 2),
+        "incremental_server_cpu_ratio": _ratio(again["server_cpu_s"], copy_in["server_cpu_s"]),
+        "incremental_pg_s": round(again["seconds"], 2),
+        "incremental_ratio": round(again["seconds"] / copy_in["seconds"], 2),
+        "incremental_merge_s": round(again["merge_insert_s"], 2),
+        "incremental_merge_ratio": round(again["merge_insert_s"] / copy_in["seconds"], 2),
     }
     if sqlite:
         path = workdir / f"{label}.sqlite3"
@@ -227,14 +292,25 @@ def main() -> None:
             archive.unlink()
 
     print()
+    print(f"{'':<22} {'':>8} {'--- bulk (empty HMIS) ---':>30} {'- incremental (2nd source) -':>29}")
     print(f"{'data':<12} {'rows':>9} {'COPY in':>8} {'import':>8} {'ratio':>6} {'merge':>6} {'ratio':>6} "
+          f"{'import':>8} {'ratio':>6} {'merge':>6} {'ratio':>6} "
           f"{'rows/s':>8} {'peak MB':>8} {'COPY out':>9} {'export':>7} {'ratio':>6} {'SQLite':>7}")
     for r in results:
         print(f"{r['data']:<12} {r['rows']:>9} {r['copy_in_s']:>8} {r['import_pg_s']:>8} {r['import_ratio']:>6} "
               f"{r['merge_insert_s']:>6} {r['merge_insert_ratio']:>6} "
+              f"{r['incremental_pg_s']:>8} {r['incremental_ratio']:>6} "
+              f"{r['incremental_merge_s']:>6} {r['incremental_merge_ratio']:>6} "
               f"{r['import_pg_rows_per_s']:>8} {r['import_peak_mb']:>8} {r['copy_out_s']:>9} {r['export_pg_s']:>7} "
               f"{r['export_ratio']:>6} {r.get('import_sqlite_s', '-'):>7}")
-    print("(merge: the INSERT ... SELECT into the HUD tables alone, its indexes and foreign-key checks included)")
+    print("\nPostgreSQL server CPU seconds (COPY in / bulk import / incremental import, and the ratios):")
+    for r in results:
+        print(f"  {r['data']:<12} {r['copy_in_server_cpu_s']:>6} {r['import_server_cpu_s']:>7} "
+              f"{r['incremental_server_cpu_s']:>7}   bulk {r['import_server_cpu_ratio']}x"
+              f"  incremental {r['incremental_server_cpu_ratio']}x")
+    print("(merge: the INSERT ... SELECT into the HUD tables, their indexes and foreign keys: kept up row by row\n"
+          " on the incremental path, dropped and rebuilt on the bulk path; rows/s, peak MB and the export are\n"
+          " the bulk import's)")
     synthetic = [r for r in results if r["data"].startswith("synth")]
     if len(synthetic) > 1:
         base = synthetic[0]

@@ -31,6 +31,7 @@ RULES = {rule.key: rule for rule in (
     Rule("missing_column", ERROR, "Required column missing", "12 Incorrect Columns"),
     Rule("duplicate_column", ERROR, "Column appears twice in the header", "12 Incorrect Columns"),
     Rule("duplicate_key", ERROR, "Duplicate primary key", "7/8 Duplicate PersonalIDs / EnrollmentIDs"),
+    Rule("constraint_failed", ERROR, "Loaded rows break a database constraint (an importer bug)"),
     Rule("unknown_version", ERROR, "CSV version not supported", "124 HMIS CSV Export out of date"),
     Rule("optional_column_missing", WARNING, "Optional column missing (imported as empty)", "82 Incorrect Columns"),
     Rule("extra_column", WARNING, "Column not in the specification (ignored)", "82 Incorrect Columns"),

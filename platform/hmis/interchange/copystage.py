@@ -49,13 +49,33 @@ BATCH_ROWS = 5000
 
 # Canonical text of each type: what the Python parser accepts AND PostgreSQL casts
 # to the same value. Anything else is a suspect, judged by the Python parser.
-_MONTH_DAY = r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
-_CANONICAL = {
-    "integer": r"^-?[0-9]{1,9}$",
-    "money": r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$",
-    "date": rf"^(19|20)[0-9]{{2}}-{_MONTH_DAY}$",  # Feb 29 is left to Python (leap years)
-    "datetime": rf"^(19|20)[0-9]{{2}}-{_MONTH_DAY} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
-}
+#
+# Dates and times are tested piece by piece against lists of every valid piece
+# rather than with a regular expression: PostgreSQL looks up a constant list of
+# nine or more items in a hash table, and on HUD's sample that is 2-3 times faster
+# than its regex engine, which was most of the scan. The pieces cover every byte
+# (the octet_length test), so the text is exactly one of the listed forms.
+_YEARS = "{" + ",".join(f"{year}-" for year in range(1900, 2100)) + "}"
+_MONTH_DAYS = "{" + ",".join(  # Feb 29 is left to Python (leap years)
+    f"{month:02d}-{day:02d}" for month, days in enumerate((31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), 1)
+    for day in range(1, days + 1)) + "}"
+_HOURS = "{" + ",".join(f'" {hour:02d}:"' for hour in range(24)) + "}"
+_MINUTES_SECONDS = "{" + ",".join(f"{minute:02d}:{second:02d}" for minute in range(60) for second in range(60)) + "}"
+_MONEY = r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$"
+
+
+def _canonical(kind: str, cell: str) -> str:
+    """SQL true when ``cell`` holds the canonical text of a value of ``kind``."""
+    year = f"left({cell}, 5) = ANY('{_YEARS}'::text[])"
+    if kind == "date":  # yyyy-mm-dd as "yyyy-" and "mm-dd"
+        return f"octet_length({cell}) = 10 AND {year} AND right({cell}, 5) = ANY('{_MONTH_DAYS}'::text[])"
+    if kind == "datetime":  # yyyy-mm-dd hh:mm:ss as "yyyy-", "mm-dd", " hh:" and "mm:ss"
+        return (f"octet_length({cell}) = 19 AND {year} AND substr({cell}, 6, 5) = ANY('{_MONTH_DAYS}'::text[]) "
+                f"AND substr({cell}, 11, 4) = ANY('{_HOURS}'::text[]) "
+                f"AND right({cell}, 5) = ANY('{_MINUTES_SECONDS}'::text[])")
+    if kind == "integer":  # 1 to 9 digits (a minus sign makes a suspect, which Python judges)
+        return f"octet_length({cell}) BETWEEN 1 AND 9 AND translate({cell}, '0123456789', '') = ''"
+    return f"{cell} ~ {_sql_text(_MONEY)}"
 
 
 class _NotForCopy(Exception):
@@ -224,7 +244,7 @@ class CopyStage:
             codes = "{" + ",".join(str(code) for code in sorted(valid)) + "}"
             clean = f"{cell} = ANY('{codes}'::text[])"
         else:
-            clean = f"{cell} ~ {_sql_text(_CANONICAL[column.type])}"
+            clean = _canonical(column.type, cell)
         if not required:
             clean = f"{cell} IS NULL OR {cell} = '' OR {clean}"
         return f"NOT ({clean}) IS TRUE"

@@ -11,7 +11,10 @@ For each file, parents first, the rows are staged and their values checked:
 Then the database itself finds duplicate keys and references to missing records,
 and one ``INSERT ... SELECT`` merges the rows into the real table: new rows are
 added, rows with a newer DateUpdated replace the stored ones (``ON CONFLICT``),
-the rest are left alone.
+the rest are left alone. On PostgreSQL, a batch that is large next to what its
+table holds (a CoC moving in) is merged with the table's secondary indexes and
+foreign keys dropped, and they are built again at the end (``bulkload``; it
+locks those tables until the import commits: see docs/import.md).
 
 Structural errors (a missing file or column, a duplicate key, an unsafe archive)
 roll everything back. Values outside their code lists are kept and flagged; rows
@@ -33,6 +36,7 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 from ..hud import SPEC, HudColumn, HudFile, codelists, elements, formats, fy2024, snake_name
 from ..models import HUD_MODELS, CustomDataElementDefinition, CustomDataElementValue, DataSource
+from . import bulkload
 from .checks import IssueLog
 from .copystage import CopyStage
 from .reader import CsvRows, ExportSource, Member, NotCsv, StructuralError
@@ -41,6 +45,8 @@ from .values import PARSERS, BadValue
 BATCH_ROWS = 5000
 #: First key of the PostgreSQL advisory lock an import holds on its data source.
 IMPORT_LOCK = 0x484D4953  # "HMIS"
+#: Its second key for the lock every import holds shared (no data source has id 0).
+ALL_SOURCES = 0
 
 
 @dataclass
@@ -103,6 +109,9 @@ class Importer:
         self.log = log or IssueLog()
         self.version: str | None = None
         self.files: dict[str, FileResult] = {}
+        #: (file name, rows, what was dropped) of each table loaded on the bulk path, to build again at the end
+        self.pending_rebuilds: list[tuple[str, int, bulkload.Deferred]] = []
+        self._alone = False
 
     # ----------------------------------------------------------------- run
     def run(self) -> ImportResult:
@@ -119,20 +128,29 @@ class Importer:
             with db.engine.connect() as connection:
                 transaction = connection.begin()
                 try:
+                    if connection.dialect.name == "postgresql":
+                        self._tune(connection)
+                        # Every import holds this shared; one that rebuilds a table's indexes
+                        # (bulkload) first makes sure it holds it alone, before it writes.
+                        connection.execute(select(func.pg_advisory_xact_lock_shared(IMPORT_LOCK, ALL_SOURCES)))
                     data_source_id = self._data_source(connection)
                     if connection.dialect.name == "postgresql":
                         # One import per source at a time: a second waits, then merges into
                         # what the first stored (FileLoader._merge relies on it).
                         connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK, data_source_id)))
                     self._load_all(connection, source, plans, data_source_id)
+                    if not self.log.has_errors and not self.dry_run:
+                        from ..access.sensitive import seal_plaintext_ssns  # issue 6: SSNs are kept encrypted
+                        seal_plaintext_ssns(connection, data_source_id)  # what this import wrote to client.ssn
+                    if not self.log.has_errors:
+                        # After the sealing: it rewrites every client row, cheaper without their indexes.
+                        self._rebuild(connection)
                 except BaseException:
                     transaction.rollback()
                     raise
                 if self.log.has_errors or self.dry_run:
                     transaction.rollback()
                 else:
-                    from ..access.sensitive import seal_plaintext_ssns  # issue 6: SSNs are kept encrypted
-                    seal_plaintext_ssns(connection, data_source_id)  # what this import wrote to client.ssn
                     transaction.commit()
         finally:
             source.close()
@@ -140,6 +158,51 @@ class Importer:
             return self._result("rejected", None, started)
         return self._result("validated" if self.dry_run else "imported",
                             None if self.dry_run else data_source_id, started)
+
+    @staticmethod
+    def _tune(connection: Connection) -> None:
+        """Settings for this transaction only.
+
+        An import is one transaction that can be run again: if the server crashed in
+        the instant after its commit, losing it (never corrupting anything) is fine, so
+        the commit need not wait for its WAL to reach the disk. Larger sort and hash
+        memory lets index builds and the checks' joins run in memory.
+        """
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+
+    def alone(self, connection: Connection) -> bool:
+        """True if no other import is running (and none can start until this one ends).
+
+        A bulk load's DDL locks whole tables until commit; two imports doing that
+        (or one doing it while another inserts rows) could each wait for the other.
+        Holding this lock exclusively makes later imports wait at their start, before
+        they hold anything; if another import already runs, the caller keeps to the
+        row-by-row path instead of waiting.
+        """
+        if not self._alone:
+            self._alone = bool(connection.scalar(select(func.pg_try_advisory_xact_lock(IMPORT_LOCK, ALL_SOURCES))))
+        return self._alone
+
+    def _rebuild(self, connection: Connection) -> None:
+        """Build again what the bulk loads dropped (see bulkload), parents first.
+
+        A dry run only checks the constraints: its index builds would be rolled back unused.
+        """
+        if self.pending_rebuilds:
+            self.progress(97, "Building indexes")
+        for filename, rows, deferred in self.pending_rebuilds:
+            try:
+                bulkload.rebuild(connection, deferred, indexes=not self.dry_run)
+            except bulkload.RebuildFailed as failed:
+                # The transaction is spoiled: the caller rolls it all back, schema included.
+                self.log.add("constraint_failed", filename,
+                             f"{filename}: after its {rows} rows were loaded into the table {failed.table}, "
+                             f"the database constraint {failed.constraint} did not hold ({failed.detail}). "
+                             "Nothing was imported. The importer's own checks should have caught this: "
+                             "please report it with the export.")
+                return
 
     def _result(self, status: str, data_source_id: int | None, started: float) -> ImportResult:
         return ImportResult(status, self.version, self.source_key, data_source_id, self.files, self.log,
@@ -735,18 +798,39 @@ class FileLoader:
         insert = _dialect_insert(self.connection)(target)
         source_rows = select(literal(self.data_source_id), *[stage.c[c] for c in columns]).where(true())
         statement = insert.from_select(["data_source_id", *columns], source_rows)
+        if self.postgres and bulkload.worth_it(self.connection, target.name, staged) and self.importer.alone(
+                self.connection):
+            self._bulk_merge(statement if first else self._upsert(statement, has_updated), keep_unique=not first,
+                             rows=staged)
+            return
         if first:
             self.connection.execute(statement)
             return
+        self.connection.execute(self._upsert(statement, has_updated))
+
+    def _upsert(self, statement, has_updated: bool):
+        """The merge for a source with stored rows: newer rows replace stored ones, older ones are skipped."""
+        target, key = self.target, self.file.key.attr
+        columns = [c.attr for c in self.file.columns]
         update_columns = {c: statement.excluded[c] for c in columns if c != key}
         if has_updated:
             condition = or_(statement.excluded.date_updated > target.c.date_updated,
                             target.c.date_updated.is_(None), statement.excluded.date_updated.is_(None))
         else:
             condition = None
-        statement = statement.on_conflict_do_update(
-            index_elements=["data_source_id", key], set_=update_columns, where=condition)
+        return statement.on_conflict_do_update(index_elements=["data_source_id", key], set_=update_columns,
+                                               where=condition)
+
+    def _bulk_merge(self, statement, keep_unique: bool, rows: int) -> None:
+        """Merge without the table's secondary indexes and foreign keys (see bulkload).
+
+        ``Importer.run`` builds them again once every file is in; if a constraint
+        then does not hold, the import is refused and its rollback restores them.
+        """
+        deferred = bulkload.read_deferrable(self.connection, self.target.name, keep_unique)
+        bulkload.drop(self.connection, deferred)
         self.connection.execute(statement)
+        self.importer.pending_rebuilds.append((self.file.filename, rows, deferred))
 
 
 def _retired_definition(connection: Connection, file: str, column: str) -> tuple[int, str, str]:
