@@ -10,13 +10,17 @@ For each data set, in the same database and run:
   * ours: the whole report (universe written once, every table's cells computed in SQL).
 Prints seconds (the first run in the process, and a second, warm one, split into writing
 the universe and computing the cells), the ratio of the warm run to the baseline, and
-seconds per 1,000 clients (linearity). ``--database URL`` times an already-imported
+seconds per 1,000 clients (linearity). On a shared machine wall time follows the load, so
+it also prints CPU seconds: this process's (building and compiling the SQL) and the
+PostgreSQL backend's (read from /proc, so only for a server on this machine; parallel
+workers are not counted), for the warm run and for the baseline, and their ratio. ``--database URL`` times an already-imported
 database as it is (a 200,000-client import takes ~10 minutes), e.g. with ``--sizes ""``.
 Goals (issue 5): under 60 s, within 10x of the baseline, linear over the sizes.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -28,6 +32,7 @@ sys.path.insert(0, str(ROOT / "platform"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from run import SAMPLE, drop_database, fresh_database  # noqa: E402 - the import benchmark's helpers
+from sqlalchemy import text  # noqa: E402
 
 START, END = date(2024, 10, 1), date(2025, 9, 30)
 
@@ -39,6 +44,28 @@ def baseline_sql(start: date, end: date) -> str:
         JOIN client c ON c.data_source_id = e.data_source_id AND c.personal_id = e.personal_id
         LEFT JOIN exit x ON x.data_source_id = e.data_source_id AND x.enrollment_id = e.enrollment_id
         WHERE e.entry_date <= '{end}' AND (x.exit_date IS NULL OR x.exit_date >= '{start}')"""
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by this session's PostgreSQL backend (None when not readable here)."""
+    from hmis.extensions import db
+
+    try:
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except Exception:  # another database, or a server on another machine
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(before: tuple[float, float | None]) -> tuple[float, float | None]:
+    """(this process, the backend) CPU seconds since ``before`` (a ``_cpu_now()``)."""
+    own, backend = _cpu_now()
+    return own - before[0], (backend - before[1]) if backend is not None and before[1] is not None else None
+
+
+def _cpu_now() -> tuple[float, float | None]:
+    return time.process_time(), _backend_cpu()
 
 
 def _timed_run(report: str, start: date, end: date) -> tuple[dict, float, float]:
@@ -89,13 +116,18 @@ def measure(label: str, archive: Path | None, report: str, start: date, end: dat
             results, first, _ = _timed_run(report, start, end)
             # the floor, read in the same minute as the run it is compared with (the machine is shared)
             floors = []
+            cpu_before = _cpu_now()
             for _ in range(3):
                 started = time.perf_counter()
                 db.session.execute(text(baseline_sql(start, end))).scalar_one()
                 floors.append(time.perf_counter() - started)
             baseline = sorted(floors)[1]
+            floor_cpu = _cpu_seconds(cpu_before)[1]
+            floor_cpu = floor_cpu / 3 if floor_cpu is not None else None
             # again, warm: Python's first compile of every table is a one-off per process
+            cpu_before = _cpu_now()
             _, ours, universe = _timed_run(report, start, end)
+            python_cpu, db_cpu = _cpu_seconds(cpu_before)
             db.engine.dispose()
     finally:
         if fresh:
@@ -104,7 +136,10 @@ def measure(label: str, archive: Path | None, report: str, start: date, end: dat
            "tables": len(results["tables"]), "baseline s": round(baseline, 3), "first run s": round(first, 2),
            "report s": round(ours, 2), "universe s": round(universe, 2), "cells s": round(ours - universe, 2),
            "ratio": round(ours / baseline, 1) if baseline else None,
-           "s per 1k clients": round(1000 * ours / max(clients, 1), 4)}
+           "s per 1k clients": round(1000 * ours / max(clients, 1), 4),
+           "cpu python s": round(python_cpu, 2), "cpu db s": round(db_cpu, 2) if db_cpu is not None else None,
+           "baseline cpu db s": round(floor_cpu, 3) if floor_cpu is not None else None,
+           "cpu ratio": round((python_cpu + db_cpu) / floor_cpu, 1) if db_cpu is not None and floor_cpu else None}
     print(row, flush=True)
     return row
 

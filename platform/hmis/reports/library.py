@@ -43,7 +43,7 @@ BASE: dict[str, str] = {
     "hoh_chronic_individual": "text", "household_max_age": "number", "household_size": "number",
     "household_has_hoh": "number", "household_hoh_count": "number", "household_chronic_at_start": "number",
     "household_has_child_member": "number", "hoh_date_to_street_essh": "date",
-    "subsidy_information": "number", "hoh_age": "number",
+    "subsidy_information": "number", "hoh_age": "number", "household_chronic_known": "number",
 }
 BASE_NAMES = tuple(BASE)
 
@@ -85,8 +85,8 @@ DERIVED: dict[str, Derived] = {
     "chronic_status": Derived("text", "Chronically homeless at start after household propagation: "
                                       "'yes', 'no', 'dk_pnta' or 'missing'."),
     "household_chronic_status": Derived("text", "The household's chronic status at start from its adults and HoH "
-                                                "(APR Q26a): 'yes' when any is, 'no' when all are, else 'dk_pnta' "
-                                                "when any is, else 'missing'."),
+                                                "(APR Q26a), after household propagation: 'yes' when any is, 'no' "
+                                                "when all are, else 'dk_pnta' when any is, else 'missing'."),
     "move_in_adjusted": Derived("date", "Housing move-in date as HUD adjusts it (the HoH's, for members "
                                         "present then; none when invalid or after report end)."),
     "moved_in": Derived("yes/no", "Moved into housing by report end (PSH, OPH, RRH).",

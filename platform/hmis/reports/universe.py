@@ -11,6 +11,10 @@ PostgreSQL and SQLite:
 ``household`` window functions over each household's active members (type, HoH start,
               HoH move-in, whether someone chronically homeless was there at the start);
 ``latest``    household propagation of chronic status and the latest-stay number;
+``staged``    the rows kept (each person's latest stay, or every stay);
+passes        one query per record type over all the staged rows (:mod:`hmis.reports.passes`,
+              :func:`_pit_pass`, the income records' ids), each joined back on the row's
+              key ``(enrollment_pk, exit_pk)``: not a look-up per row and attribute;
 ``final``     one row per person (or stay), the stage records (income at start, annual
               assessment, exit) joined by id, and every attribute the definition uses.
 
@@ -26,31 +30,31 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, outerjoin
+from sqlalchemy.orm import aliased, join, outerjoin
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
 from ..expressions import to_sql
 from ..models import (
-    Assessment, Client, CurrentLivingSituation, Disabilities, Enrollment, Event, Exit, Funder, HealthAndDV,
-    IncomeBenefits, Project, ProjectCoC, Services, YouthEducationStatus,
+    Assessment, Client, Disabilities, Enrollment, Event, Exit, Funder, IncomeBenefits, Project, ProjectCoC, Services,
 )
+from ..models.identity import PersonKey
 from ..models.privacy import ClientSSN
-from . import library
+from . import library, passes
 from .parameters import ReportParameters
+from .passes import ALWAYS_DISABLING, BED_NIGHT
 
 
-def _ssn_valid(client) -> ColumnElement[Any]:
-    """1 when the client's SSN passes HUD's validity checks, 0 when not, null with none on file.
-    client.ssn holds only the masked form; the check was made when the SSN was stored."""
-    return sa.select(sa.case((ClientSSN.ssn_valid, 1), else_=0)).where(
-        ClientSSN.client_id == client.id).scalar_subquery()
+def _ssn_valid() -> ColumnElement[Any]:
+    """1 when the client's SSN passes HUD's validity checks, 0 when not, null with none on file
+    (``client_ssn`` outer-joined to the client). client.ssn holds only the masked form; the check
+    was made when the SSN was stored."""
+    return sa.case((ClientSSN.client_id.is_(None), sa.null()), (ClientSSN.ssn_valid, 1), else_=0)
 
 __all__ = ["Step", "Universe", "build_universe", "household_key", "person_key"]
 
 #: Project types whose stays count by night (ES night-by-night): active only with a bed night.
 NIGHT_BY_NIGHT = 1
-BED_NIGHT = 200
 #: Project types where a housing move-in date applies (PSH, OPH, RRH).
 MOVE_IN_TYPES = (3, 9, 10, 13)
 #: 4.20.2 event codes: access events (CE APR Q9c) and referrals to projects and services (Q9d).
@@ -62,10 +66,6 @@ RESIDENTIAL_TYPES = (0, 1, 2, 3, 8, 9, 10, 13)
 PIT_MOVE_IN_TYPES = (3, 13)
 #: ES, SO and SH: the 3.917 time test applies whatever the prior living situation.
 STREET_SHELTER_TYPES = (0, 1, 4, 8)
-#: Services record type of C2 Moving On Assistance (APR Q24b).
-MOVING_ON_ASSISTANCE = 300
-#: Disability types whose "yes" alone makes a disabling condition (developmental, HIV/AIDS).
-ALWAYS_DISABLING = (6, 8)
 
 
 def person_key(data_source_id: Any, personal_id: Any) -> ColumnElement[str]:
@@ -77,6 +77,12 @@ def person_key(data_source_id: Any, personal_id: Any) -> ColumnElement[str]:
     from ..identity.resolved import person_key_of
 
     return sa.cast(person_key_of(data_source_id, personal_id), sa.String)
+
+
+def _client_person_key(client_id: Any, resolved_person_id: Any) -> ColumnElement[str]:
+    """:func:`person_key` for a row that has joined the client and its ``person_key`` row (outer join):
+    the same value, ``COALESCE(person_key.person_id, client.id)`` as text, without a look-up per row."""
+    return sa.cast(sa.func.coalesce(resolved_person_id, client_id), sa.String)
 
 
 def household_key(data_source_id: Any, household_id: Any, enrollment_id: Any) -> ColumnElement[str]:
@@ -102,8 +108,11 @@ class Universe:
     steps: tuple[Step, ...] = ()
 
 
-def _layer(query: Select[Any], name: str, prefix: str | None, steps: list[Step]) -> Any:
+def _layer(query: Select[Any], name: str, prefix: str | None, steps: list[Step], shared: bool = False) -> Any:
     """``query`` as the next layer: a subquery, or with ``prefix`` a temporary table written first.
+    Without ``prefix`` a ``shared`` layer is a CTE: worked out once when several later layers read it, and
+    kept out of the nesting of the one ``SELECT`` (SQLite's parser has a fixed depth: drill-down into the
+    DQ report's cells overflowed it with the record passes as nested subqueries).
 
     Written out, a layer is worked out once per row. As a subquery, PostgreSQL folds it into the
     layer above and repeats its look-ups in every expression that reads them (the chronic-status
@@ -111,7 +120,7 @@ def _layer(query: Select[Any], name: str, prefix: str | None, steps: list[Step])
     layer's size, which it guessed ~100 times too small for the stage-record joins.
     """
     if prefix is None:
-        return query.subquery(name)
+        return query.cte(name) if shared else query.subquery(name)
     table = f"{prefix}_{name}"
     steps.append(Step(table, query))
     return sa.table(table, *[sa.column(column.name, column.type) for column in query.selected_columns]).alias(name)
@@ -164,13 +173,21 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
              .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
              .join(C.__table__, sa.and_(C.data_source_id == E.data_source_id, C.personal_id == E.personal_id))
              .outerjoin(X.__table__, sa.and_(X.data_source_id == E.data_source_id, X.enrollment_id == E.enrollment_id,
-                                             X.date_deleted.is_(None))))
+                                             X.date_deleted.is_(None)))
+             # joined, not looked up per stay: the client's resolved person and SSN check (one row each at most)
+             .outerjoin(PersonKey, PersonKey.client_id == C.id)
+             .outerjoin(ClientSSN, ClientSSN.client_id == C.id))
     project_type = sa.func.coalesce(P.project_type, -1)
+    # The dates are tested inside a CASE so that PostgreSQL reads the stay's services by the stay's
+    # index alone: given the bare comparisons it also scanned the date index for the whole range and
+    # intersected the two, ~1 ms per night-by-night stay (~3 s of a 200,000-client APR).
+    night_in_range = sa.and_(Services.date_provided >= start_lit, Services.date_provided <= end_lit,
+                             Services.date_provided >= E.entry_date,
+                             sa.or_(X.exit_date.is_(None), Services.date_provided < X.exit_date))
     bed_night_in_range = sa.exists().where(
         Services.data_source_id == E.data_source_id, Services.enrollment_id == E.enrollment_id,
         Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
-        Services.date_provided >= start_lit, Services.date_provided <= end_lit,
-        Services.date_provided >= E.entry_date, sa.or_(X.exit_date.is_(None), Services.date_provided < X.exit_date))
+        sa.case((night_in_range, 1), else_=0) == 1)
     conditions = [
         E.date_deleted.is_(None), P.date_deleted.is_(None), C.date_deleted.is_(None), E.entry_date.is_not(None),
         E.entry_date <= end_lit, sa.or_(X.exit_date.is_(None), X.exit_date >= start_lit),
@@ -183,9 +200,12 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
     stay_columns: dict[str, ColumnElement[Any]] = {
         "enrollment_pk": E.id, "client_pk": C.id, "data_source_id": E.data_source_id,
         "personal_id": E.personal_id, "enrollment_id": E.enrollment_id,
-        "person_key": person_key(E.data_source_id, E.personal_id),
+        "person_key": _client_person_key(C.id, PersonKey.person_id),
+        "person_id": sa.func.coalesce(PersonKey.person_id, C.id),  # the same, as a number (to join on)
         "household_key": household_key(E.data_source_id, E.household_id, E.enrollment_id),
         "project_id": E.project_id, "project_type": P.project_type, "entry_date": E.entry_date,
+        # with enrollment_pk, names the row: the record passes (below) are joined back on both
+        "exit_pk": sa.func.coalesce(X.id, 0),
         "exit_date": X.exit_date, "move_in_date": E.move_in_date, "relationship_to_hoh": E.relationship_to_hoh,
         "enrollment_coc": E.enrollment_coc, "living_situation": E.living_situation, "length_of_stay_prior": E.length_of_stay,
         "los_under_threshold": E.los_under_threshold, "previous_street_essh": E.previous_street_essh,
@@ -199,7 +219,7 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         "housing_assessment": X.housing_assessment, "subsidy_information": X.subsidy_information,
         "dob": C.dob, "dob_data_quality": C.dob_data_quality, "veteran_status": C.veteran_status,
         "first_name": C.first_name, "last_name": C.last_name, "name_data_quality": C.name_data_quality,
-        "ssn": C.ssn, "ssn_data_quality": C.ssn_data_quality, "ssn_valid": _ssn_valid(C), "sex": C.sex,
+        "ssn": C.ssn, "ssn_data_quality": C.ssn_data_quality, "ssn_valid": _ssn_valid(), "sex": C.sex,
         "race_none": C.race_none,
         "am_ind_ak_native": C.am_ind_ak_native, "asian": C.asian, "black_af_american": C.black_af_american,
         "hispanic_latinao": C.hispanic_latinao, "mid_east_n_african": C.mid_east_n_african,
@@ -215,6 +235,7 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
                    .select_from(joins).where(*conditions), "stays", prefix, steps)
 
     # ------------------------------------------------------------- household
+    history = _household_history(stays, dialect, today, start_lit)
     s = stays.c
     by_household = {"partition_by": s.household_key}
     is_adult = s.age >= 18
@@ -233,7 +254,10 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
             (hh_any(is_adult) == 1, "without_children"),
             (hh_any(is_child) == 1, "with_only_children"),
             else_="unknown"), sa.String).label("household_type"),
-        sa.type_coerce(sa.func.min(s.entry_date).over(**by_household), sa.Date).label("household_start"),
+        sa.type_coerce(sa.func.coalesce(history.c.first_start, sa.func.min(s.entry_date).over(**by_household)),
+                       sa.Date).label("household_start"),
+        sa.type_coerce(sa.func.coalesce(history.c.chronic_at_first_start, 0), sa.Integer)
+        .label("household_chronic_at_start"),
         sa.type_coerce(sa.func.min(sa.case((hoh, s.entry_date))).over(**by_household), sa.Date).label("hoh_entry_date"),
         sa.type_coerce(sa.func.max(sa.case((hoh, s.move_in_date))).over(**by_household), sa.Date).label("hoh_move_in_date"),
         sa.type_coerce(sa.func.max(sa.case((hoh, s.exit_date))).over(**by_household), sa.Date).label("hoh_exit_date"),
@@ -247,6 +271,9 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
             (s.chronic_individual == "yes", 3), (s.chronic_individual == "dk_pnta", 2),
             (s.chronic_individual == "missing", 1), else_=0)), else_=0)).over(**by_household), sa.Integer)
         .label("household_chronic_rank"),
+        # some adult or HoH is a definite yes or no: then a child does not take the HoH's DK/missing
+        sa.type_coerce(hh_any(sa.and_(sa.or_(is_adult, hoh), s.chronic_individual.in_(("yes", "no")))), sa.Integer)
+        .label("household_chronic_known"),
         sa.type_coerce(sa.func.max(s.age).over(**by_household), sa.Integer).label("household_max_age"),
         sa.type_coerce(sa.func.max(sa.case((hoh, s.age))).over(**by_household), sa.Integer).label("hoh_age"),
         sa.type_coerce(sa.func.count().over(**by_household), sa.Integer).label("household_size"),
@@ -255,17 +282,12 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         sa.type_coerce(hh_any(sa.and_(s.relationship_to_hoh == 2, s.age >= 0, s.age <= 24)), sa.Integer)
         .label("household_has_child_member"),
         sa.type_coerce(sa.func.sum(sa.case((hoh, 1), else_=0)).over(**by_household), sa.Integer).label("household_hoh_count"),
-    ).subquery("household")
+    ).select_from(stays.outerjoin(history, history.c.household_key == s.household_key)).subquery("household")
 
     # ---------------------------------------------------------------- latest
     h = household.c
-    present_at_start = h.entry_date == h.household_start
-    adult_or_hoh = sa.or_(h.age >= 18, h.relationship_to_hoh == 1)
-    yes_at_start = sa.func.max(sa.case((sa.and_(h.chronic_individual == "yes", present_at_start, adult_or_hoh), 1),
-                                       else_=0)).over(partition_by=h.household_key)
     latest = sa.select(
         *h,
-        sa.type_coerce(yes_at_start, sa.Integer).label("household_chronic_at_start"),
         sa.type_coerce(sa.func.row_number().over(partition_by=h.person_key,
                                                  order_by=(h.entry_date.desc(), h.enrollment_pk.desc())),
                        sa.Integer).label("stay_number"),
@@ -281,20 +303,33 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
     derived = _Derived(flat, dialect, today, params)
     stages = [stage for stage in library.INCOME_STAGES
               if any(name in needed for name in library.income_names(stage))]
-    staged_query = sa.select(*t, *[derived.income_record_id(stage).label(f"{stage}_record_id") for stage in stages])
+    staged_query = sa.select(*t)
     if latest_per_person:
         staged_query = staged_query.where(t.stay_number == 1)
-    staged = _layer(staged_query, "staged", prefix, steps)
+    staged = _layer(staged_query, "staged", prefix, steps, shared=True)
 
     g = staged.c
     derived.flat = {name: g[name] for name in g.keys()}
     derived.flat.update({"report.start": start_lit, "report.end": end_lit,
                          "report.end_plus_one": sa.literal(end_plus_one, sa.Date)})
     from_clause: Any = staged
+    if stages:
+        # each stage's income record: its id from one pass over the stays' records, then the record by id
+        chosen = _layer(derived.income_pass(staged, stages), "income_pass", prefix, steps, shared=True)
+        from_clause = from_clause.outerjoin(chosen, sa.and_(
+            *[chosen.c[column.name] == column for column in passes.key_of(staged)]))
     for stage in stages:
         alias = aliased(IncomeBenefits, name=f"income_{stage}")
-        from_clause = from_clause.outerjoin(alias, alias.id == g[f"{stage}_record_id"])
+        from_clause = from_clause.outerjoin(alias, alias.id == chosen.c[f"{stage}_record_id"])
         derived.income_aliases[stage] = alias
+    # the record look-ups: one pass per record type over every staged row, joined back by the row's key
+    for pass_name, build_pass in (*passes.PASSES, ("pit", _pit_pass)):
+        pass_query = build_pass(staged, needed, params)
+        if pass_query is not None:
+            found = _layer(pass_query, f"{pass_name}_pass", prefix, steps, shared=True)
+            from_clause = from_clause.outerjoin(found, sa.and_(
+                *[found.c[column.name] == column for column in passes.key_of(staged)]))
+            derived.passes[pass_name] = found.c
     columns: dict[str, ColumnElement[Any]] = {name: g[name] for name in library.BASE_NAMES}
     for name in library.ORDER:
         if name in needed:
@@ -302,6 +337,116 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
             derived.flat[name] = columns[name]
     query = sa.select(*[column.label(name) for name, column in columns.items()]).select_from(from_clause)
     return Universe(query, tuple(columns), tuple(steps))
+
+
+def _pit_name(month: int, as_hoh: bool) -> str:
+    name = next(name for name, number in library.PIT_MONTHS.items() if number == month)
+    return f"pit_{name}_hoh" if as_hoh else f"pit_{name}"
+
+
+def _pit_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select[Any] | None:
+    """The ``pit_<month>`` and ``pit_<month>_hoh`` attributes the definition uses.
+
+    APR Q7b/Q8b: some stay of this client in the reported projects covers the PIT night of
+    ``month`` (not only the latest stay: a client who left one project and later entered another
+    counts for the nights of the first), as HUD's rules for each project type say:
+
+    * ES night-by-night: a bed night on the night (the exit date is not compared); for Q8b
+      (``as_hoh``) a head of household counts when any member of the household had one;
+    * PSH and RRH: not exited by the night, and the household's move-in (the HoH's, or the
+      member's own start when they joined later) on or before it and not before the start;
+    * other residential types (ES entry/exit, TH, SH, OPH): not exited by the night;
+    * everything else (SO, SSO, day shelter, HP, CE, other): an exit on the night still counts.
+
+    ``as_hoh``: the client was head of household on such a stay (Q8b counts households by the
+    person heading them that night). Stays are the resolved person's (:func:`person_key`, as
+    everywhere else in a report: a linked or merged record's stay counts), inside the run's
+    project filters.
+
+    One pass for all of them: every stay of each staged row's person (within the project filters)
+    with ``max(CASE WHEN <present that night> ...)`` per attribute, grouped by the row's key.
+    """
+    wanted = [(month, as_hoh) for month in library.PIT_MONTHS.values() for as_hoh in (False, True)
+              if _pit_name(month, as_hoh) in needed and library.pit_date(month, params.start, params.end)]
+    if not wanted:
+        return None
+    E, P = Enrollment, Project
+    X = aliased(Exit, name="pit_exit")
+    exit_date = X.exit_date
+    # the household's move-in, once per household (not once per stay and night)
+    hoh = aliased(Enrollment, name="pit_hoh")
+    moves = (sa.select(hoh.data_source_id, hoh.household_id, sa.func.max(hoh.move_in_date).label("move_in_date"))
+             .where(hoh.relationship_to_hoh == 1, hoh.date_deleted.is_(None), hoh.move_in_date >= hoh.entry_date)
+             .group_by(hoh.data_source_id, hoh.household_id).subquery("pit_move_in"))
+    hoh_move_in = moves.c.move_in_date
+    # the households with some member's bed night on each night, once (Q8b), not looked up per stay and night
+    member, night_service = aliased(Enrollment, name="pit_member"), aliased(Services, name="pit_night")
+    nights = {month: library.pit_date(month, params.start, params.end) for month, as_hoh in wanted if as_hoh}
+    household_nights = (
+        sa.select(member.data_source_id, member.household_id, *[
+            sa.func.max(sa.case((night_service.date_provided == sa.literal(night, sa.Date), 1), else_=0))
+            .label(f"night_{night.month}") for night in nights.values()])
+        .select_from(join(member, night_service, sa.and_(
+            night_service.data_source_id == member.data_source_id,
+            night_service.enrollment_id == member.enrollment_id)))
+        .where(member.date_deleted.is_(None), member.household_id.is_not(None),
+               night_service.record_type == BED_NIGHT, night_service.date_deleted.is_(None),
+               night_service.date_provided.in_([sa.literal(night, sa.Date) for night in nights.values()]))
+        .group_by(member.data_source_id, member.household_id).subquery("pit_household_nights"))
+
+    def present(night: date, as_hoh: bool) -> ColumnElement[bool]:
+        pit = sa.literal(night, sa.Date)
+        own_bed_night = sa.exists().where(
+            Services.data_source_id == E.data_source_id, Services.enrollment_id == E.enrollment_id,
+            Services.record_type == BED_NIGHT, Services.date_deleted.is_(None), Services.date_provided == pit)
+        if as_hoh:
+            bed_night = sa.or_(own_bed_night, household_nights.c[f"night_{night.month}"] == 1)
+        else:
+            bed_night = own_bed_night
+        move_in = sa.case((E.entry_date > hoh_move_in, E.entry_date), else_=hoh_move_in)
+        not_exited = sa.or_(exit_date.is_(None), exit_date > pit)
+        project_type = P.project_type
+        on_night = sa.case(
+            (project_type == NIGHT_BY_NIGHT, bed_night),
+            (project_type.in_(PIT_MOVE_IN_TYPES), sa.and_(not_exited, hoh_move_in.is_not(None), move_in <= pit)),
+            (project_type.in_(RESIDENTIAL_TYPES), not_exited),
+            else_=sa.or_(exit_date.is_(None), exit_date >= pit))
+        conditions = [E.entry_date <= pit, on_night]
+        if as_hoh:
+            conditions.append(E.relationship_to_hoh == 1)
+        return sa.and_(*conditions)
+
+    # every stay of the row's resolved person (see person_key): through each client record resolved to
+    # them, found by the person id (the client itself) or by its person_key rows, so each step is an
+    # index look-up on both databases (a join on the resolved id as an expression made SQLite compare
+    # every client with every row). A client found both ways is counted once: max() below.
+    g, key = staged.c, passes.key_of(staged)
+    own, linked = aliased(PersonKey, name="pit_own_key"), aliased(PersonKey, name="pit_linked_key")
+    itself = aliased(Client, name="pit_itself")
+    by_id = (sa.select(*key, itself.id.label("client_id"))
+             .select_from(staged.join(itself, itself.id == g.person_id).outerjoin(own, own.client_id == itself.id))
+             .where(sa.func.coalesce(own.person_id, itself.id) == g.person_id))
+    by_link = sa.select(*key, linked.client_id.label("client_id")).select_from(
+        staged.join(linked, linked.person_id == g.person_id))
+    clients = sa.union_all(by_id, by_link).subquery("pit_clients")
+    client = aliased(Client, name="pit_client")
+    stays = (clients.join(client, client.id == clients.c.client_id)
+             .join(E.__table__, sa.and_(E.data_source_id == client.data_source_id,
+                                        E.personal_id == client.personal_id))
+             .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
+             .outerjoin(X, sa.and_(X.data_source_id == E.data_source_id, X.enrollment_id == E.enrollment_id,
+                                   X.date_deleted.is_(None)))
+             .outerjoin(moves, sa.and_(moves.c.data_source_id == E.data_source_id,
+                                       moves.c.household_id == E.household_id)))
+    if nights:
+        stays = stays.outerjoin(household_nights, sa.and_(household_nights.c.data_source_id == E.data_source_id,
+                                                          household_nights.c.household_id == E.household_id))
+    columns = [sa.func.max(sa.case((present(library.pit_date(month, params.start, params.end), as_hoh), 1),
+                                   else_=0)).label(_pit_name(month, as_hoh)) for month, as_hoh in wanted]
+    found = [clients.c.enrollment_pk, clients.c.exit_pk]
+    return (sa.select(*found, *columns).select_from(stays)
+            .where(E.date_deleted.is_(None), P.date_deleted.is_(None), *_project_filters(params))
+            .group_by(*found))
 
 
 def _project_filters(params: ReportParameters) -> list[ColumnElement[bool]]:
@@ -326,6 +471,37 @@ def _project_filters(params: ReportParameters) -> list[ColumnElement[bool]]:
         malformed = sa.or_(sa.func.length(coc) != 6, sa.func.substr(coc, 3, 1) != "-")
         filters.append(sa.or_(coc.in_(params.coc_codes), coc.is_(None), malformed))
     return filters
+
+
+def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnElement[Any]) -> Any:
+    """Per household of ``stays``, from every stay of the household, active in the range or not: its first
+    start and whether an adult or HoH who started then was chronically homeless at start (1, else 0).
+
+    Chronic status spreads from whoever was there when the household began, which can be a member
+    who left before the report range (reports.md §1.1: "Determining this can require data on members
+    who left before the report range"; HUD's Data Lab code reads every stay of the household).
+    """
+    E, P, C = Enrollment, Project, Client
+    key = household_key(E.data_source_id, E.household_id, E.enrollment_id)
+    refs = {"dob": C.dob, "entry_date": E.entry_date, "report.start": start_lit,
+            "date_to_street_essh": E.date_to_street_essh}
+    age = _expr("age(dob, max(entry_date, report.start))", refs, dialect, today)
+    chronic = _chronic_at_start(sa.func.coalesce(P.project_type, -1), dialect, today, refs)
+    joins = (E.__table__
+             .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
+             .join(C.__table__, sa.and_(C.data_source_id == E.data_source_id, C.personal_id == E.personal_id)))
+    members = (sa.select(
+        key.label("household_key"), E.entry_date.label("entry_date"),
+        sa.func.min(E.entry_date).over(partition_by=key).label("first_start"),
+        sa.case((sa.and_(sa.or_(age >= 18, E.relationship_to_hoh == 1), chronic == "yes"), 1), else_=0).label("yes"))
+        .select_from(joins)
+        .where(E.date_deleted.is_(None), P.date_deleted.is_(None), C.date_deleted.is_(None),
+               E.entry_date.is_not(None), key.in_(sa.select(stays.c.household_key)))
+        .subquery("household_members"))
+    m = members.c
+    return (sa.select(m.household_key, sa.func.min(m.first_start).label("first_start"),
+                      sa.func.max(sa.case((m.entry_date == m.first_start, m.yes), else_=0)).label("chronic_at_first_start"))
+            .group_by(m.household_key).subquery("household_history"))
 
 
 def _chronic_at_start(project_type: ColumnElement[int], dialect: str, today: date,
@@ -373,6 +549,8 @@ class _Derived:
         self.today = today
         self.params = params
         self.income_aliases: dict[str, Any] = {}
+        #: the columns of each record pass built for this universe (hmis.reports.passes), by pass name
+        self.passes: dict[str, Any] = {}
 
     def expr(self, text: str) -> ColumnElement[Any]:
         return _expr(text, self.flat, self.dialect, self.today)
@@ -381,8 +559,8 @@ class _Derived:
         method = getattr(self, f"_{name}", None)
         if method is not None:
             built = method()
-        elif (disability := library.disability_parts(name)) is not None:
-            built = self._disability(*disability)
+        elif library.disability_parts(name) is not None:
+            built = self.passes["disabilities"][name]
         elif name.startswith("pit_") and name[4:] in library.PIT_MONTHS:
             built = self._present_on_pit(library.PIT_MONTHS[name[4:]])
         elif name in library.EXPRESSIONS:
@@ -391,23 +569,38 @@ class _Derived:
             built = self._income(name)
         return sa.type_coerce(built, library.sql_type(name)).self_group()
 
-    # Stage records: the record's id, then an outer join on it (one look-up per person and stage).
-    def income_record_id(self, stage: str) -> Any:
+    # Stage records: the record's id (one pass over the staged rows' records), then an outer join on it.
+    def income_pass(self, staged: Any, stages: list[str]) -> Select[Any]:
+        """``<stage>_record_id`` for each of ``stages``: the id of the stay's latest (by date, then id)
+        IncomeBenefits record of that stage: at start (stage 1) dated the start, at exit (3) dated the
+        exit, the annual assessment (5) within 30 days of the anniversary and by report end."""
         f = self.flat
         ib = IncomeBenefits
-        base = sa.select(ib.id).where(ib.data_source_id == f["data_source_id"], ib.enrollment_id == f["enrollment_id"],
-                                      ib.date_deleted.is_(None))
-        if stage == "start":
-            base = base.where(ib.data_collection_stage == 1, ib.information_date == f["entry_date"])
-        elif stage == "exit":
-            base = base.where(ib.data_collection_stage == 3, ib.information_date == f["exit_date"])
-        else:
-            anniversary = self._anniversary()
-            base = base.where(ib.data_collection_stage == 5,
-                              ib.information_date >= _add_days(anniversary, -30, self.dialect),
-                              ib.information_date <= _add_days(anniversary, 30, self.dialect),
-                              ib.information_date <= sa.literal(self.params.end, sa.Date))
-        return base.order_by(ib.information_date.desc(), ib.id.desc()).limit(1).scalar_subquery()
+        day = ib.information_date
+        anniversary = self._anniversary() if "annual" in stages else None
+        matches = {
+            "start": lambda: sa.and_(ib.data_collection_stage == 1, day == f["entry_date"]),
+            "exit": lambda: sa.and_(ib.data_collection_stage == 3, day == f["exit_date"]),
+            "annual": lambda: sa.and_(ib.data_collection_stage == 5, day >= _add_days(anniversary, -30, self.dialect),
+                                      day <= _add_days(anniversary, 30, self.dialect),
+                                      day <= sa.literal(self.params.end, sa.Date)),
+        }
+        key = passes.key_of(staged)
+        columns = []
+        for stage in stages:
+            match = sa.case((matches[stage](), 1), else_=0)
+            columns += [match.label(f"{stage}_match"), sa.func.row_number().over(
+                partition_by=[*key, match], order_by=(day.desc(), ib.id.desc())).label(f"{stage}_rank")]
+        records = (sa.select(*key, ib.id.label("record_id"), *columns)
+                   .select_from(staged.join(ib, sa.and_(ib.data_source_id == f["data_source_id"],
+                                                        ib.enrollment_id == f["enrollment_id"],
+                                                        ib.date_deleted.is_(None))))
+                   .where(ib.data_collection_stage.in_([{"start": 1, "exit": 3, "annual": 5}[s] for s in stages]))
+                   .subquery("income_records"))
+        r = records.c
+        return (sa.select(r.enrollment_pk, r.exit_pk, *[
+            sa.func.max(sa.case((sa.and_(r[f"{stage}_match"] == 1, r[f"{stage}_rank"] == 1), r.record_id)))
+            .label(f"{stage}_record_id") for stage in stages]).group_by(r.enrollment_pk, r.exit_pk))
 
     def _anniversary(self) -> ColumnElement[Any]:
         years = self.expr("years_between(hoh_entry_date, report.end)")
@@ -435,34 +628,35 @@ class _Derived:
     def _chronic_status(self) -> ColumnElement[Any]:
         """Household propagation (reports.md §1.1): YES for everyone present at the household's start
         when an adult/HoH present then is YES; adults and HoH keep their own status otherwise; a child
-        takes the HoH's status when that is DK/PNTA or missing, else NO."""
+        takes the HoH's status when the HoH and every adult are DK/PNTA or missing, else NO."""
         f = self.flat
         present_at_start = f["entry_date"] == f["household_start"]
         adult_or_hoh = sa.or_(f["age"] >= 18, f["relationship_to_hoh"] == 1)
         return sa.case(
             (sa.and_(f["household_chronic_at_start"] == 1, present_at_start), "yes"),
             (adult_or_hoh, f["chronic_individual"]),
-            (f["hoh_chronic_individual"].in_(("dk_pnta", "missing")), f["hoh_chronic_individual"]),
+            (sa.and_(f["hoh_chronic_individual"].in_(("dk_pnta", "missing")), f["household_chronic_known"] == 0),
+             f["hoh_chronic_individual"]),
             else_="no")
 
     def _household_chronic_status(self) -> ColumnElement[Any]:
         """APR Q26a: any adult or HoH chronically homeless -> 'yes'; else everyone 'no' -> 'no'; else any
-        DK/PNTA -> 'dk_pnta'; else 'missing'."""
-        rank = self.flat["household_chronic_rank"]
-        return sa.case((rank == 3, "yes"), (rank == 2, "dk_pnta"), (rank == 1, "missing"), else_="no")
+        DK/PNTA -> 'dk_pnta'; else 'missing'. "Chronically homeless" is after household propagation (as
+        Q26b reads it): an adult or HoH of the universe who was there at the household's start counts
+        when a member then was, even one who left before the report range."""
+        f = self.flat
+        rank = f["household_chronic_rank"]
+        took_it = sa.and_(f["household_chronic_at_start"] == 1, f["entry_date"] == f["household_start"],
+                          sa.or_(f["age"] >= 18, f["relationship_to_hoh"] == 1))
+        spread = sa.func.max(sa.case((took_it, 1), else_=0)).over(partition_by=f["household_key"])
+        return sa.case((sa.or_(rank == 3, spread == 1), "yes"), (rank == 2, "dk_pnta"), (rank == 1, "missing"),
+                       else_="no")
 
     def _bed_nights(self) -> ColumnElement[Any]:
         """Nights in the report range: distinct bed-night dates for ES-NbN, else days of the stay in range."""
         f = self.flat
-        start = sa.literal(self.params.start, sa.Date)
-        end = sa.literal(self.params.end, sa.Date)
-        nights = (sa.select(sa.func.count(sa.distinct(Services.date_provided)))
-                  .where(Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
-                         Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
-                         Services.date_provided >= start, Services.date_provided <= end,
-                         Services.date_provided >= f["entry_date"],
-                         sa.or_(f["exit_date"].is_(None), Services.date_provided < f["exit_date"]))
-                  .scalar_subquery())
+        # distinct bed-night dates in the range, from the start and before the exit (passes.services)
+        nights = sa.func.coalesce(self.passes["services"]["nights_in_range"], 0)
         days = self.expr("days_between(max(entry_date, report.start), "
                          "min(coalesce(exit_date, report.end_plus_one), report.end_plus_one))")
         return sa.case((f["project_type"] == NIGHT_BY_NIGHT, nights), else_=days)
@@ -471,13 +665,8 @@ class _Derived:
         """APR length of stay: from the start (not cut at report start) to exit or report end + 1;
         ES-NbN: bed nights from the start up to report end."""
         f = self.flat
-        nights = (sa.select(sa.func.count(sa.distinct(Services.date_provided)))
-                  .where(Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
-                         Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
-                         Services.date_provided >= f["entry_date"],
-                         Services.date_provided <= sa.literal(self.params.end, sa.Date),
-                         sa.or_(f["exit_date"].is_(None), Services.date_provided < f["exit_date"]))
-                  .scalar_subquery())
+        # distinct bed-night dates from the start, before the exit and by report end (passes.services)
+        nights = sa.func.coalesce(self.passes["services"]["nights_to_end"], 0)
         days = self.expr("days_between(entry_date, min(coalesce(exit_date, report.end_plus_one), report.end_plus_one))")
         return sa.case((f["project_type"] == NIGHT_BY_NIGHT, nights), else_=days)
 
@@ -537,73 +726,34 @@ class _Derived:
             Event.date_deleted.is_(None), Event.event_date >= sa.literal(self.params.start, sa.Date),
             Event.event_date <= sa.literal(self.params.end, sa.Date)).scalar_subquery())
 
-    def _disability(self, stage: str, disability_type: int) -> ColumnElement[Any]:
-        """The response of the stay's 4.05-4.10 record of one type at a stage (the latest such record)."""
-        f = self.flat
-        query = sa.select(Disabilities.disability_response).where(
-            Disabilities.data_source_id == f["data_source_id"], Disabilities.enrollment_id == f["enrollment_id"],
-            Disabilities.date_deleted.is_(None), Disabilities.disability_type == disability_type)
-        # HUD reads only records dated by report end, at every stage (Q13a1/b1/c1)
-        query = query.where(Disabilities.information_date <= sa.literal(self.params.end, sa.Date))
-        if stage == "start":
-            query = query.where(Disabilities.data_collection_stage == 1)
-        elif stage == "exit":
-            query = query.where(Disabilities.data_collection_stage == 3)
-        return (query.order_by(Disabilities.information_date.desc(), Disabilities.id.desc())
-                .limit(1).scalar_subquery())
-
-    def _health_and_dv(self, column: Any) -> ColumnElement[Any]:
-        """A field of the stay's latest 4.11 record dated by report end that answers 4.11 (a record
-        with no survivor answer, say one that only updated another field, is skipped: APR Q14a/b)."""
-        f = self.flat
-        return (sa.select(column).where(
-            HealthAndDV.data_source_id == f["data_source_id"], HealthAndDV.enrollment_id == f["enrollment_id"],
-            HealthAndDV.date_deleted.is_(None), HealthAndDV.domestic_violence_survivor.is_not(None),
-            HealthAndDV.information_date <= sa.literal(self.params.end, sa.Date))
-            .order_by(HealthAndDV.information_date.desc(), HealthAndDV.id.desc()).limit(1).scalar_subquery())
-
     def _dv_survivor(self) -> ColumnElement[Any]:
-        return self._health_and_dv(HealthAndDV.domestic_violence_survivor)
+        """4.11 on the stay's latest record dated by report end that answers it (a record with no survivor
+        answer, say one that only updated another field, is skipped: APR Q14a/b); see passes.health_and_dv."""
+        return self.passes["health"]["dv_survivor"]
 
     def _dv_when_occurred(self) -> ColumnElement[Any]:
-        return self._health_and_dv(HealthAndDV.when_occurred)
-
-    def _counted_contacts(self) -> Any:
-        """The stay's 4.12 records that count as contacts (APR Q9a): dated from the start, by the exit,
-        by the engagement date and by report end."""
-        f = self.flat
-        cls = CurrentLivingSituation
-        day = cls.information_date
-        return sa.select(cls).where(
-            cls.data_source_id == f["data_source_id"], cls.enrollment_id == f["enrollment_id"],
-            cls.date_deleted.is_(None), day >= f["entry_date"], day <= sa.literal(self.params.end, sa.Date),
-            sa.or_(f["exit_date"].is_(None), day <= f["exit_date"]),
-            sa.or_(f["date_of_engagement"].is_(None), day <= f["date_of_engagement"]))
+        return self.passes["health"]["dv_when_occurred"]
 
     def _engagement_as_contact(self) -> ColumnElement[Any]:
         """An engagement date inside the stay and the range's end with no 4.12 record on it counts as a contact."""
         f = self.flat
-        cls = CurrentLivingSituation
         engaged = f["date_of_engagement"]
-        record_that_day = sa.exists().where(
-            cls.data_source_id == f["data_source_id"], cls.enrollment_id == f["enrollment_id"],
-            cls.date_deleted.is_(None), cls.information_date == engaged)
+        record_that_day = sa.func.coalesce(self.passes["contacts"]["engagement_record"], 0) == 1
         return sa.and_(engaged.is_not(None), engaged >= f["entry_date"],
                        engaged <= sa.literal(self.params.end, sa.Date),
                        sa.or_(f["exit_date"].is_(None), engaged <= f["exit_date"]), ~record_that_day)
 
     def _outreach_contacts(self) -> ColumnElement[Any]:
-        records = self._counted_contacts().with_only_columns(sa.func.count()).scalar_subquery()
+        """The stay's 4.12 records that count as contacts (APR Q9a: dated from the start, by the exit, by
+        the engagement date and by report end; see passes.contacts), plus the engagement without one."""
+        records = sa.func.coalesce(self.passes["contacts"]["counted_contacts"], 0)
         return records + sa.case((self._engagement_as_contact(), 1), else_=0)
 
     def _outreach_contact_in_range(self) -> ColumnElement[Any]:
-        cls = CurrentLivingSituation
-        return self._counted_contacts().where(cls.information_date >= sa.literal(self.params.start, sa.Date)).exists()
+        return sa.func.coalesce(self.passes["contacts"]["contact_in_range"], 0) == 1
 
     def _outreach_first_contact_situation(self) -> ColumnElement[Any]:
-        cls = CurrentLivingSituation
-        first = (self._counted_contacts().with_only_columns(cls.current_living_situation)
-                 .order_by(cls.information_date, cls.id).limit(1).scalar_subquery())
+        first = self.passes["contacts"]["first_contact_situation"]
         # counted records are never after the engagement, so the engagement is first only when alone
         return sa.func.coalesce(first, sa.case((self._engagement_as_contact(), 37)))
 
@@ -627,42 +777,33 @@ class _Derived:
 
 
     # --- b ---
-    def _education_records(self, stage: str) -> Any:
-        """The stay's 4.26 records of one stage, latest first (HUD's Q27m reads the latest per stage)."""
-        f = self.flat
-        status = YouthEducationStatus
-        return (sa.select(status).where(
-            status.data_source_id == f["data_source_id"], status.enrollment_id == f["enrollment_id"],
-            status.date_deleted.is_(None), status.data_collection_stage == library.EDUCATION_STAGES[stage])
-            .order_by(status.information_date.desc(), status.id.desc()))
-
-    def _education_field(self, stage: str, field: str) -> ColumnElement[Any]:
-        column = getattr(YouthEducationStatus, field)
-        return self._education_records(stage).with_only_columns(column).limit(1).scalar_subquery()
+    def _education(self, name: str) -> ColumnElement[Any]:
+        """4.26: the stay's latest record of a stage (HUD's Q27m reads the latest per stage); see passes.education."""
+        return self.passes["education"][name]
 
     def _start_education_record(self) -> ColumnElement[Any]:
-        return self._education_records("start").exists()
+        return sa.func.coalesce(self.passes["education"]["start_education_record"], 0) == 1
 
     def _exit_education_record(self) -> ColumnElement[Any]:
-        return self._education_records("exit").exists()
+        return sa.func.coalesce(self.passes["education"]["exit_education_record"], 0) == 1
 
     def _start_current_school_attend(self) -> ColumnElement[Any]:
-        return self._education_field("start", "current_school_attend")
+        return self._education("start_current_school_attend")
 
     def _start_most_recent_ed_status(self) -> ColumnElement[Any]:
-        return self._education_field("start", "most_recent_ed_status")
+        return self._education("start_most_recent_ed_status")
 
     def _start_current_ed_status(self) -> ColumnElement[Any]:
-        return self._education_field("start", "current_ed_status")
+        return self._education("start_current_ed_status")
 
     def _exit_current_school_attend(self) -> ColumnElement[Any]:
-        return self._education_field("exit", "current_school_attend")
+        return self._education("exit_current_school_attend")
 
     def _exit_most_recent_ed_status(self) -> ColumnElement[Any]:
-        return self._education_field("exit", "most_recent_ed_status")
+        return self._education("exit_most_recent_ed_status")
 
     def _exit_current_ed_status(self) -> ColumnElement[Any]:
-        return self._education_field("exit", "current_ed_status")
+        return self._education("exit_current_ed_status")
 
     def _yhdp_funded(self) -> ColumnElement[Any]:
         """A YHDP grant (funder 43) of the stay's project overlapping the range; a grant with no
@@ -678,12 +819,7 @@ class _Derived:
     def _moving_on_assistance(self, code: int) -> ColumnElement[Any]:
         """APR Q24b: a C2 Moving On Assistance service (RecordType 300) of type ``code`` for the stay,
         dated in the report range (HUD's Data Lab code reads the date only, not the stay's dates)."""
-        f = self.flat
-        return sa.exists().where(
-            Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
-            Services.record_type == MOVING_ON_ASSISTANCE, Services.type_provided == code,
-            Services.date_deleted.is_(None), Services.date_provided >= sa.literal(self.params.start, sa.Date),
-            Services.date_provided <= sa.literal(self.params.end, sa.Date))
+        return sa.func.coalesce(self.passes["services"][library.MOVING_ON_ASSISTANCE[code]], 0) == 1
 
     def _moving_on_housing_application(self) -> ColumnElement[Any]:
         return self._moving_on_assistance(1)
@@ -732,78 +868,15 @@ class _Derived:
             other, other_exit).exists()
 
     def _last_contact_date(self) -> ColumnElement[Any]:
-        f = self.flat
-        cls = CurrentLivingSituation
-        return (sa.select(sa.func.max(cls.information_date)).where(
-            cls.data_source_id == f["data_source_id"], cls.enrollment_id == f["enrollment_id"],
-            cls.date_deleted.is_(None), cls.information_date >= f["entry_date"],
-            cls.information_date <= sa.literal(self.params.end, sa.Date),
-            sa.or_(f["exit_date"].is_(None), cls.information_date <= f["exit_date"])).scalar_subquery())
+        """The latest 4.12 record from the start, by the exit and report end (passes.contacts)."""
+        return self.passes["contacts"]["last_contact_date"]
 
     def _pit_presence(self, month: int, *, as_hoh: bool = False) -> ColumnElement[Any]:
-        """APR Q7b/Q8b: some stay of this client in the reported projects covers the PIT night of
-        ``month`` (not only the latest stay: a client who left one project and later entered another
-        counts for the nights of the first), as HUD's rules for each project type say:
-
-        * ES night-by-night: a bed night on the night (the exit date is not compared); for Q8b
-          (``as_hoh``) a head of household counts when any member of the household had one;
-        * PSH and RRH: not exited by the night, and the household's move-in (the HoH's, or the
-          member's own start when they joined later) on or before it and not before the start;
-        * other residential types (ES entry/exit, TH, SH, OPH): not exited by the night;
-        * everything else (SO, SSO, day shelter, HP, CE, other): an exit on the night still counts.
-
-        ``as_hoh``: the client was head of household on such a stay (Q8b counts households by the
-        person heading them that night). Stays are the client's own records (data source and
-        PersonalID), inside the run's project filters.
-        """
-        night = library.pit_date(month, self.params.start, self.params.end)
-        if night is None:
+        """APR Q7b/Q8b: present on the PIT night of ``month`` (see :func:`_pit_pass`, which works out
+        every PIT attribute the definition uses in one read of the client's stays)."""
+        if library.pit_date(month, self.params.start, self.params.end) is None:
             return sa.false()
-        f = self.flat
-        pit = sa.literal(night, sa.Date)
-        E, P = Enrollment, Project
-        X = aliased(Exit, name="pit_exit")
-        exit_date = X.exit_date
-        own_bed_night = sa.exists().where(
-            Services.data_source_id == E.data_source_id, Services.enrollment_id == E.enrollment_id,
-            Services.record_type == BED_NIGHT, Services.date_deleted.is_(None), Services.date_provided == pit)
-        if as_hoh:
-            member = aliased(Enrollment, name="pit_member")
-            night_service = aliased(Services, name="pit_night")
-            bed_night = sa.exists().where(
-                member.data_source_id == E.data_source_id, member.household_id == E.household_id,
-                member.date_deleted.is_(None), night_service.data_source_id == member.data_source_id,
-                night_service.enrollment_id == member.enrollment_id, night_service.record_type == BED_NIGHT,
-                night_service.date_deleted.is_(None), night_service.date_provided == pit)
-            bed_night = sa.or_(own_bed_night, bed_night)
-        else:
-            bed_night = own_bed_night
-        hoh = aliased(Enrollment, name="pit_hoh")
-        hoh_move_in = (sa.select(sa.func.max(hoh.move_in_date)).where(
-            hoh.data_source_id == E.data_source_id, hoh.household_id == E.household_id,
-            hoh.relationship_to_hoh == 1, hoh.date_deleted.is_(None), hoh.move_in_date >= hoh.entry_date)
-            .scalar_subquery())
-        move_in = sa.case((E.entry_date > hoh_move_in, E.entry_date), else_=hoh_move_in)
-        not_exited = sa.or_(exit_date.is_(None), exit_date > pit)
-        project_type = P.project_type
-        present = sa.case(
-            (project_type == NIGHT_BY_NIGHT, bed_night),
-            (project_type.in_(PIT_MOVE_IN_TYPES), sa.and_(not_exited, hoh_move_in.is_not(None), move_in <= pit)),
-            (project_type.in_(RESIDENTIAL_TYPES), not_exited),
-            else_=sa.or_(exit_date.is_(None), exit_date >= pit))
-        # Not correlated with the universe row: the set of people present is worked out once
-        # and each row is looked up in it (a correlated EXISTS re-ran the stay joins per row,
-        # about 120 s of a 200,000-client APR).
-        conditions = [E.date_deleted.is_(None), P.date_deleted.is_(None), E.entry_date <= pit, present,
-                      *_project_filters(self.params)]
-        if as_hoh:
-            conditions.append(E.relationship_to_hoh == 1)
-        stays = (E.__table__.join(P.__table__, sa.and_(P.data_source_id == E.data_source_id,
-                                                       P.project_id == E.project_id))
-                 .outerjoin(X, sa.and_(X.data_source_id == E.data_source_id, X.enrollment_id == E.enrollment_id,
-                                       X.date_deleted.is_(None))))
-        present_people = sa.select(E.data_source_id, E.personal_id).select_from(stays).where(*conditions)
-        return sa.func.coalesce(sa.tuple_(f["data_source_id"], f["personal_id"]).in_(present_people), sa.false())
+        return sa.func.coalesce(self.passes["pit"][_pit_name(month, as_hoh)], 0) == 1
 
     def _pit_january_hoh(self) -> ColumnElement[Any]:
         return self._pit_presence(1, as_hoh=True)
@@ -836,12 +909,8 @@ class _Derived:
                                  Funder.date_deleted.is_(None), Funder.funder == 21)
 
     def _last_bed_night(self) -> ColumnElement[Any]:
-        f = self.flat
-        return (sa.select(sa.func.max(Services.date_provided)).where(
-            Services.data_source_id == f["data_source_id"], Services.enrollment_id == f["enrollment_id"],
-            Services.record_type == BED_NIGHT, Services.date_deleted.is_(None),
-            Services.date_provided >= f["entry_date"], Services.date_provided <= sa.literal(self.params.end, sa.Date),
-            sa.or_(f["exit_date"].is_(None), Services.date_provided < f["exit_date"])).scalar_subquery())
+        """From the start, before the exit and by report end (passes.services)."""
+        return self.passes["services"]["last_bed_night"]
 
     # --- H9 ---
     def _disabling_condition_issue(self) -> ColumnElement[Any]:
@@ -849,20 +918,9 @@ class _Derived:
         start record (stage 1, dated by report end) of some disability type says the client is disabled:
         developmental disability or HIV/AIDS answered yes, or another type answered yes (substance use
         1-3) and expected to be of long-continued and indefinite duration and substantially impairing."""
-        f = self.flat
-        d = Disabilities
-        qualifies = sa.or_(sa.and_(d.disability_type.in_(ALWAYS_DISABLING), d.disability_response == 1),
-                           sa.and_(d.disability_type.not_in(ALWAYS_DISABLING), d.disability_response.in_((1, 2, 3)),
-                                   d.indefinite_and_impairs == 1))
-        latest_qualifies = []
-        for disability_type in library.DISABILITY_TYPES.values():
-            latest = (sa.select(sa.case((qualifies, 1), else_=0)).where(
-                d.data_source_id == f["data_source_id"], d.enrollment_id == f["enrollment_id"],
-                d.date_deleted.is_(None), d.disability_type == disability_type, d.data_collection_stage == 1,
-                d.information_date <= sa.literal(self.params.end, sa.Date))
-                .order_by(d.information_date.desc(), d.id.desc()).limit(1).scalar_subquery())
-            latest_qualifies.append(sa.func.coalesce(latest, 0))
-        return sa.and_(f["disabling_condition"] == 0, sum(latest_qualifies[1:], latest_qualifies[0]) > 0)
+        # the latest start record of each type, read by the disabilities pass (hmis.reports.passes)
+        disabled_record = sa.func.coalesce(self.passes["disabilities"]["start_disabled_record"], 0)
+        return sa.and_(self.flat["disabling_condition"] == 0, disabled_record > 0)
 
 
 def _total_income(ib: Any) -> ColumnElement[Any]:
