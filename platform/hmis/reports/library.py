@@ -107,6 +107,10 @@ DERIVED: dict[str, Derived] = {
         "yes/no", "A destination that takes the leaver out of the positive-destination rate.",
         "coalesce(if(project_type = 4, destination in [206, 329, 24], destination in [206, 215, 225, 24]), false)"),
     "ce_assessment_in_range": Derived("yes/no", "A coordinated entry assessment (4.19) of this stay dated in the range."),
+    "ce_household_assessed": Derived("yes/no", "CE APR universe: a stay of this person's household (same household "
+                                               "id, same project) has a coordinated entry assessment (4.19) dated in "
+                                               "the range. 4.19 is collected for the head only, so members count "
+                                               "through the head's assessment."),
     "ce_assessment_type": Derived("number", "Assessment type (4.19.3) of the stay's latest assessment in the range."),
     "ce_assessment_level": Derived("number", "Assessment level (4.19.4) of the stay's latest assessment in the range."),
     "ce_prioritization_status": Derived("number", "Prioritization status (4.19.7) of the stay's latest "

@@ -246,7 +246,7 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         return sa.func.max(sa.case((condition, 1), else_=0)).over(**by_household)
 
     hoh = s.relationship_to_hoh == 1
-    household = sa.select(
+    household_query = sa.select(
         *s,
         sa.type_coerce(sa.case(
             (sa.and_(hh_any(is_adult) == 1, hh_any(is_child) == 1), "with_children_and_adults"),
@@ -282,7 +282,11 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         sa.type_coerce(hh_any(sa.and_(s.relationship_to_hoh == 2, s.age >= 0, s.age <= 24)), sa.Integer)
         .label("household_has_child_member"),
         sa.type_coerce(sa.func.sum(sa.case((hoh, 1), else_=0)).over(**by_household), sa.Integer).label("household_hoh_count"),
-    ).select_from(stays.outerjoin(history, history.c.household_key == s.household_key)).subquery("household")
+    ).select_from(stays.outerjoin(history, history.c.household_key == s.household_key))
+    if "ce_household_assessed" in needed:  # a look-up per stay: only for the reports that use it (the CE APR)
+        household_query = household_query.add_columns(
+            _household_ce_assessed(s, params).label("household_ce_assessed"))
+    household = household_query.subquery("household")
 
     # ---------------------------------------------------------------- latest
     h = household.c
@@ -504,6 +508,19 @@ def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnE
             .group_by(m.household_key).subquery("household_history"))
 
 
+def _household_ce_assessed(s: Any, params: ReportParameters) -> ColumnElement[int]:
+    """1 when some stay of the row's household in the same project has a CE assessment (4.19) dated in the
+    range, else 0. The CE APR counts households assessed (reports.md §2.4), but 4.19 is collected for the
+    head of household only (standards.md): each member's own stay has none."""
+    A = Assessment
+    assessed = sa.exists().where(
+        A.data_source_id == s.data_source_id, A.enrollment_id == s.enrollment_id, A.date_deleted.is_(None),
+        A.assessment_date >= sa.literal(params.start, sa.Date), A.assessment_date <= sa.literal(params.end, sa.Date))
+    # by project too: a household id shared by stays in two projects is two households here
+    return sa.type_coerce(sa.func.max(sa.case((assessed, 1), else_=0))
+                          .over(partition_by=(s.household_key, s.project_id)), sa.Integer)
+
+
 def _chronic_at_start(project_type: ColumnElement[int], dialect: str, today: date,
                       refs: dict[str, Any]) -> ColumnElement[str]:
     """HUD's 3.917 algorithm for one stay (reports.md §1.1): 'yes', 'no', 'dk_pnta' or 'missing'."""
@@ -679,6 +696,9 @@ class _Derived:
 
     def _ce_assessment_in_range(self) -> ColumnElement[Any]:
         return self._ce_assessments().exists()
+
+    def _ce_household_assessed(self) -> ColumnElement[Any]:
+        return self.flat["household_ce_assessed"] == 1
 
     def _ce_latest(self, column: Any) -> ColumnElement[Any]:
         return (self._ce_assessments().with_only_columns(column)
