@@ -1,6 +1,7 @@
 """Database set-up: engine options per backend, SQLite pragmas, migrations."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from .extensions import db
 
@@ -22,9 +24,44 @@ def init_app(app: Flask) -> None:
         # Jobs run in threads in the embedded mode; SQLite must allow that.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False, "timeout": 30}})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # No pool_pre_ping (a round trip on every checkout, so on every request): a connection
+        # idle for a while is pinged at checkout instead (a busy one was just used), and none
+        # is kept past an hour (server or firewall idle limits). A server restart under load
+        # fails the statements in flight; SQLAlchemy then replaces the whole pool.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 3600})
     db.init_app(app)
     from . import models  # noqa: F401 - register every table on the metadata
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    if not url.startswith("sqlite") and not options.get("pool_pre_ping"):
+        with app.app_context():
+            ping_when_idle(db.engine)
+
+
+#: Seconds a pooled connection may sit unused before its next checkout pings it first.
+IDLE_PING_SECONDS = 10.0
+
+_clock = time.monotonic  # the tests move it forward
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Ping a pooled connection at checkout when it went unused for ``idle_seconds``: a
+    dead one (server restarted, connection cut while idle) is then replaced by a new one
+    before the request uses it, as ``pool_pre_ping`` does, without a ping per request."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, connection_record) -> None:
+        connection_record.info["hmis_idle_since"] = _clock()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, connection_record, connection_proxy) -> None:
+        since = connection_record.info.get("hmis_idle_since")
+        if since is None or _clock() - since < idle_seconds:
+            return  # just opened, or just used
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any driver error: the pool discards it and connects again
+            raise DisconnectionError(f"a pooled connection idle for {_clock() - since:.0f} s "
+                                     f"did not answer: {exc}") from exc
 
 
 @event.listens_for(Engine, "connect")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from ..expressions.functions import whole_years
 from ..extensions import db
@@ -86,6 +86,23 @@ def _funder_rows(project: Project | None) -> list[tuple[int, date | None, date |
         Funder.funder.is_not(None), Funder.date_deleted.is_(None)))]
 
 
+def funder_columns() -> tuple[list[Any], Any]:
+    """Columns, and the condition to outer-join ``Funder`` on, that read a project's live
+    funder rows in a query that joins ``Project`` (a result row per funder row; nulls when
+    it has none), for a caller that passes them on as ``funder_rows`` (:func:`funder_rows_of`)."""
+    joined = and_(Funder.data_source_id == Project.data_source_id, Funder.project_id == Project.project_id,
+                  Funder.funder.is_not(None), Funder.date_deleted.is_(None))
+    return [Funder.id.label("funder_row_id"), Funder.funder.label("funder_code"),
+            Funder.start_date.label("funder_start"), Funder.end_date.label("funder_end")], joined
+
+
+def funder_rows_of(rows: Any) -> list[tuple[int, date | None, date | None]]:
+    """The ``funder_rows`` in result rows that selected :func:`funder_columns` (each once)."""
+    found = {row.funder_row_id: (row.funder_code, row.funder_start, row.funder_end)
+             for row in rows if row.funder_row_id is not None}
+    return [found[key] for key in sorted(found)]
+
+
 def _active_funders(rows: list[tuple[int, date | None, date | None]], on: date) -> list[int]:
     """The same answer as ``funders_of(project, on)``, from rows already read."""
     return sorted({code for code, start, end in rows
@@ -125,20 +142,26 @@ def context_for(enrollment: Enrollment, stage: str, *, information_date: date | 
                     previous_answers(enrollment) if previous else {}, information_date, language)
 
 
-def context_of(enrollment: Enrollment, stage: str, project: Project | None, client: Client | None) -> FormContext:
+def context_of(enrollment: Enrollment, stage: str, project: Project | None, client: Client | None,
+               funder_rows: list[tuple[int, date | None, date | None]] | None = None) -> FormContext:
     """:func:`context_for` without prefill, for a caller that has read the enrollment's
-    project and client already (re-evaluating a posted form reads all three in one query)."""
-    return _context(enrollment, stage, project, client, _funder_rows(project), {}, None, "en")
+    project and client already (re-evaluating a posted form reads all three in one query),
+    and perhaps the project's ``funder_rows`` too (as :func:`funder_columns` select them)."""
+    if funder_rows is None:
+        funder_rows = _funder_rows(project)
+    return _context(enrollment, stage, project, client, funder_rows, {}, None, "en")
 
 
 def contexts_for(enrollments: list[Enrollment], stage: str, *, project: Project | None = None,
                  information_date: date | None = None, language: str = "en",
                  clients: dict[str, Client] | None = None,
-                 previous: dict[int, dict[str, Any]] | None = None) -> list[FormContext]:
+                 previous: dict[int, dict[str, Any]] | None = None,
+                 funder_rows: list[tuple[int, date | None, date | None]] | None = None) -> list[FormContext]:
     """:func:`context_for` of each enrollment of one project (a household's page), with one
     query per kind of fact instead of four per member. ``project``, ``clients`` (by
-    personal id) and ``previous`` (each enrollment's newest submitted answers, as
-    :func:`previous_answers`) save their look-ups when the caller has read them already."""
+    personal id), ``previous`` (each enrollment's newest submitted answers, as
+    :func:`previous_answers`) and ``funder_rows`` (the project's, as :func:`funder_columns`
+    select them) save their look-ups when the caller has read them already."""
     if not enrollments:
         return []
     first = enrollments[0]
@@ -150,7 +173,8 @@ def contexts_for(enrollments: list[Enrollment], stage: str, *, project: Project 
         clients = {c.personal_id: c for c in db.session.scalars(select(Client).where(
             Client.data_source_id == first.data_source_id,
             Client.personal_id.in_(sorted({e.personal_id for e in enrollments}))))}
-    funder_rows = _funder_rows(project)
+    if funder_rows is None:
+        funder_rows = _funder_rows(project)
     if previous is None:
         previous = _previous_answers_of([e.id for e in enrollments])
     return [_context(e, stage, project, clients.get(e.personal_id), funder_rows, dict(previous.get(e.id) or {}),

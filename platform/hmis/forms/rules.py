@@ -142,8 +142,25 @@ def load_rules(body: dict[str, Any] | None = None) -> list[FormRule]:
             _PARSED[(published.id, published.checksum)] = tuple(rules)
             return rules
     if body is None:
-        body = yaml.safe_load(rules_file().read_text("utf-8"))
+        return _file_rules()
     return _checked(body)
+
+
+#: The file's rules, parsed, by (path, modification time, size): with no published
+#: definition, every page would otherwise read and parse the YAML again (3-5 ms).
+_FROM_FILE: dict[tuple[str, int, int], tuple[FormRule, ...]] = {}
+
+
+def _file_rules() -> list[FormRule]:
+    path = rules_file()
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    parsed = _FROM_FILE.get(key)
+    if parsed is None:  # a file with problems is not kept: it raises each time, until fixed
+        parsed = tuple(_checked(yaml.safe_load(path.read_text("utf-8"))))
+        _FROM_FILE.clear()  # only the file as it is now is worth keeping (readers use .get: no lock needed)
+        _FROM_FILE[key] = parsed
+    return list(parsed)
 
 
 def _checked(body: Any) -> list[FormRule]:

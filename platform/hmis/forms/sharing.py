@@ -2,9 +2,10 @@
 
 :func:`hmis.forms.responses.save_response` checks that the actor may change the
 enrollment it writes into: two queries. A household's page saves one form per member,
-so it asks :func:`check_writable` for every member first (two queries for the page);
-``save_response`` then skips the members allowed, in the same transaction only (a new
-transaction checks again: access may have changed in between).
+so it asks :func:`check_writable` for every member first (two queries for the page, none
+when the page's own query read both facts in this transaction); ``save_response`` then
+skips the members allowed, in the same transaction only (a new transaction checks again:
+access may have changed in between).
 """
 from __future__ import annotations
 
@@ -31,18 +32,24 @@ def checked_writable() -> set[tuple[Actor, int]]:
     return kept[1]
 
 
-def check_writable(actor: Actor, contexts: list[FormContext]) -> None:
+def check_writable(actor: Actor, contexts: list[FormContext], *, visible: set[int] | None = None,
+                   owners: dict[tuple[int, str], int | None] | None = None) -> None:
     """What ``save_response`` checks (``policy.require_enrollment(..., write=True)``), for
     every context's enrollment at once.
 
+    :param visible: the ids among these enrollments that ``policy.enrollment_condition``
+        holds for, when the caller read them already in this transaction (else one query).
+    :param owners: the organization id of each ``(data source, project id)``, read with
+        them (else one query per project).
     :raise PermissionDenied: as ``save_response`` would, for the first member refused.
     """
     enrollments = {c.enrollment.id: c.enrollment for c in contexts if c.enrollment is not None}
     if not enrollments:
         return
-    visible = set(db.session.scalars(policy.filter_enrollments(
-        actor, select(Enrollment.id).where(Enrollment.id.in_(sorted(enrollments))))))
-    owners: dict[tuple[int, str], int | None] = {}
+    if visible is None:
+        visible = set(db.session.scalars(policy.filter_enrollments(
+            actor, select(Enrollment.id).where(Enrollment.id.in_(sorted(enrollments))))))
+    owners = dict(owners or {})
     for enrollment_id, enrollment in enrollments.items():
         if enrollment_id not in visible:
             policy.require_enrollment(actor, enrollment, write=True)  # raises, with its message

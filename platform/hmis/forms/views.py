@@ -18,12 +18,12 @@ from ..access import policy
 from ..access.operations import PermissionDenied, require
 from ..definitions import service
 from ..extensions import db
-from ..models import Client, Enrollment, Project
+from ..models import Client, Enrollment, Funder, Project
 from ..models.definitions import DefinitionVersion
 from ..web.auth import current_actor
 from . import fragments
 from .compile import FormDefinitionError, compile_body
-from .context import FormContext, context_of, funders_of
+from .context import FormContext, context_of, funder_columns, funder_rows_of, funders_of
 from .items import STAGES, CompiledForm
 from .loading import current_identity, load_identified, load_version
 from .read import read
@@ -110,19 +110,24 @@ def shown():
     stage = request.form.get("_ctx_stage") if request.form.get("_ctx_stage") in STAGES else "project_start"
     enrollment_id = _int_arg(request.form, "_ctx_enrollment_id")
     if enrollment_id:
-        # The enrollment, its project and client, and whether the actor may see it: one query.
-        row = db.session.execute(
-            select(Enrollment, Project, Client, policy.enrollment_condition(actor).label("visible"))
+        # The enrollment, its project, client and funders, and whether the actor may see it:
+        # one query (a row per funder row).
+        funders, funders_joined = funder_columns()
+        rows = db.session.execute(
+            select(Enrollment, Project, Client, policy.enrollment_condition(actor).label("visible"), *funders)
             .outerjoin(Project, and_(Project.data_source_id == Enrollment.data_source_id,
                                      Project.project_id == Enrollment.project_id))
             .outerjoin(Client, and_(Client.data_source_id == Enrollment.data_source_id,
                                     Client.personal_id == Enrollment.personal_id))
-            .where(Enrollment.id == enrollment_id)).first()
-        if row is None:
+            .outerjoin(Funder, funders_joined)
+            .where(Enrollment.id == enrollment_id)).all()
+        if not rows:
             abort(404)
+        row = rows[0]
         if not row.visible:
             raise PermissionDenied(policy.ENROLLMENT_NOT_SHARED)
-        context = context_of(row[0], stage, row[1], row[2])  # prefill does not change what is shown
+        # Prefill does not change what is shown.
+        context = context_of(row[0], stage, row[1], row[2], funder_rows=funder_rows_of(rows))
     else:
         context = _preview_context({"project": request.form.get("_ctx_project_id"), "stage": stage,
                                     "age": request.form.get("_ctx_age"),

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from .. import forms
+from ..forms.context import funder_columns, funder_rows_of
 from ..forms.read import answers_from_json
 from ..forms.rules import load_rules
-from ..access import audit
-from ..access.operations import PermissionDenied
+from ..access import audit, policy
+from ..access.operations import Actor, PermissionDenied
 from ..extensions import db
-from ..models import Client, Enrollment, Exit, Project
+from ..models import Client, Enrollment, Exit, Funder, Organization, Project
 from ..models.forms import FormResponse
 from ..web.auth import current_actor
 from ..workflows.due import Window, anniversary
@@ -77,26 +79,81 @@ def keep_typed(form: Any, formdata: Any, prefix: str, values: dict[str, Any], er
     return kept
 
 
-def _household_page(enrollment: Enrollment, stage: str) -> tuple[Project | None, list[Enrollment], dict[str, Client]]:
-    """The project, who fills this stage (everyone still enrolled; an exit assessment:
-    everyone) and their clients, in one query (head of household first, as ``household_of``)."""
+@dataclass(frozen=True)
+class PageAccess:
+    """What the page's query read of ``actor``'s right to change each member's data, for
+    ``forms.sharing.check_writable``: trusted in the transaction that read it only."""
+
+    actor: Actor
+    transaction: Any
+    visible: set[int]
+    owners: dict[tuple[int, str], int | None]
+
+
+class Page(list):
+    """The page's :class:`MemberForm` items, with the :class:`PageAccess` its query read."""
+
+    access: PageAccess | None = None
+
+
+@dataclass
+class Household:
+    """What the page's one query read: the enrollment asked for, the project, who fills
+    this stage, their clients, the project's funder rows and the sharing facts."""
+
+    enrollment: Enrollment
+    project: Project | None
+    members: list[Enrollment]
+    clients: dict[str, Client]
+    funder_rows: list
+    access: PageAccess
+
+
+#: The enrollment the page is asked for, beside its household's rows. Made once: building
+#: expressions on a new alias costs more CPU (its attributes are set up on first use) than the query.
+_ASKED = aliased(Enrollment, name="asked")
+
+
+def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household | None:
+    """The household of enrollment ``enrollment_id`` as the page needs it, in one query (a
+    row per member and funder row), or None when there is no such enrollment (or it is
+    deleted) or ``actor`` may not see it. Who fills this stage: everyone still enrolled (an
+    exit assessment: everyone), head of household first, as ``household_of``. The query
+    also reads what the sharing policy's write check needs: which members ``actor`` may
+    see and the project's agency."""
+    asked = _ASKED
     exited = exists(select(Exit.id).where(Exit.data_source_id == Enrollment.data_source_id,
                                           Exit.enrollment_id == Enrollment.enrollment_id,
                                           Exit.date_deleted.is_(None)).correlate(Enrollment))
+    funders, funders_joined = funder_columns()
     rows = db.session.execute(
-        select(Enrollment, Client, Project, exited.label("exited"))
+        select(Enrollment, Client, Project, exited.label("exited"),
+               policy.enrollment_condition(actor).label("visible"), Organization.id.label("organization_id"),
+               *funders)
+        .join(asked, and_(asked.data_source_id == Enrollment.data_source_id, asked.project_id == Enrollment.project_id,
+                          or_(asked.household_id == Enrollment.household_id,  # as household_of: IS NULL
+                              and_(asked.household_id.is_(None), Enrollment.household_id.is_(None)))))
         .outerjoin(Client, and_(Client.data_source_id == Enrollment.data_source_id,
                                 Client.personal_id == Enrollment.personal_id))
         .outerjoin(Project, and_(Project.data_source_id == Enrollment.data_source_id,
                                  Project.project_id == Enrollment.project_id))
-        .where(Enrollment.data_source_id == enrollment.data_source_id, Enrollment.project_id == enrollment.project_id,
-               Enrollment.household_id == enrollment.household_id, Enrollment.date_deleted.is_(None))).all()
+        .outerjoin(Organization, and_(Organization.data_source_id == Project.data_source_id,
+                                      Organization.organization_id == Project.organization_id))
+        .outerjoin(Funder, funders_joined)
+        .where(asked.id == enrollment_id, asked.date_deleted.is_(None), Enrollment.date_deleted.is_(None))).all()
+    funder_rows = funder_rows_of(rows)
+    rows = list({row[0].id: row for row in rows}.values())  # one per member
+    mine = next((row for row in rows if row[0].id == enrollment_id), None)
+    if mine is None or not mine.visible:
+        return None
     rows.sort(key=lambda row: (row[0].relationship_to_hoh != HEAD_OF_HOUSEHOLD, row[0].entry_date or date.min,
                                row[0].id))
-    project = rows[0][2] if rows else None
-    members = [row[0] for row in rows if stage == "exit" or not row.exited]
-    clients = {row[1].personal_id: row[1] for row in rows if row[1] is not None}
-    return project, members, clients
+    access = PageAccess(actor, db.session().get_transaction(), {row[0].id for row in rows if row.visible},
+                        {(row[0].data_source_id, row[0].project_id): row.organization_id for row in rows})
+    return Household(enrollment=mine[0], project=mine[2],
+                     members=[row[0] for row in rows if stage == "exit" or not row.exited],
+                     clients={row[1].personal_id: row[1] for row in rows if row[1] is not None},
+                     funder_rows=funder_rows, access=access)
 
 
 def _responses(members: list[Enrollment], stage: str) -> tuple[dict[tuple[int, str], FormResponse],
@@ -140,10 +197,16 @@ def annual_window(enrollment: Enrollment, today: date) -> Window | None:
         years += 1
 
 
-def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
-    """The forms on the page, each with its saved draft (or submission) when there is one."""
-    project, members, clients = _household_page(enrollment, stage)
-    page: list[MemberForm] = []
+def build(enrollment: Enrollment, stage: str, household: Household | None = None) -> Page:
+    """The forms on the page, each with its saved draft (or submission) when there is one.
+    ``household``: what :func:`_household_page` read for it, if the caller has it."""
+    if household is None:
+        household = _household_page(enrollment.id, stage, current_actor())
+        if household is None:
+            abort(404)
+    project, members, clients = household.project, household.members, household.clients
+    page = Page()
+    page.access = household.access
     loaded: dict[str, Any] = {}  # each form compiled once per page, however many members fill it
     opened: dict[tuple, Any] = {}  # the same for the versions saved responses were entered with
     saved, previous = _responses(members, stage)
@@ -153,7 +216,7 @@ def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
     information_date = None if stage == "project_start" else date.today()
     # Every member's facts in a few queries for the page, not four per member.
     contexts = forms.contexts_for(members, stage, project=project, information_date=information_date,
-                                  clients=clients, previous=previous)
+                                  clients=clients, previous=previous, funder_rows=household.funder_rows)
     for member, context in zip(members, contexts):
         for applicable in forms.applicable(project, stage, funders=context.funders, rules=rules):
             response = saved.get((member.id, applicable.form))
@@ -174,12 +237,17 @@ def build(enrollment: Enrollment, stage: str) -> list[MemberForm]:
     return page
 
 
-def handle(enrollment: Enrollment, stage: str, title: str):
+def handle(enrollment_id: int, stage: str, title: str):
+    """The page for enrollment ``enrollment_id``'s household (404 when the actor may not see it)."""
+    household = _household_page(enrollment_id, stage, current_actor())
+    if household is None:
+        abort(404)
+    enrollment = household.enrollment
     if stage == "annual" and annual_window(enrollment, date.today()) is None:
         return render_template("error.html", title="Annual assessment not open",
                                message=_outside_window(enrollment)), 409
     try:
-        page = build(enrollment, stage)
+        page = build(enrollment, stage, household)
     except forms.FormNotPublished as exc:
         return render_template("error.html", title="Form not available",
                                message=f"{exc} Ask your HMIS lead to publish it."), 409
@@ -229,8 +297,13 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
         flash("That form was already sent.", "info")
         return True
     originals = [item.response for item in page]
-    try:  # the sharing policy for every member in two queries; one refused is named by its own save below
-        forms.sharing.check_writable(actor, [item.context for item in page])
+    # What the page's query read of the sharing policy, if it is still this transaction's.
+    access = getattr(page, "access", None)
+    known = {}
+    if access is not None and access.actor is actor and access.transaction is db.session().get_transaction():
+        known = {"visible": access.visible, "owners": access.owners}
+    try:  # the sharing policy for every member at once; one refused is named by its own save below
+        forms.sharing.check_writable(actor, [item.context for item in page], **known)
     except PermissionDenied:
         pass
     # Someone else's intake started since the page was shown: one query for the page.

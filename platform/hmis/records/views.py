@@ -504,7 +504,7 @@ def _safe_date(text: str) -> date | None:
 def assessment(id: int, stage: str):
     if stage not in STAGES:
         abort(404)
-    return assessment_screen.handle(_enrollment_or_404(id), stage, STAGES[stage])
+    return assessment_screen.handle(id, stage, STAGES[stage])  # its page query checks what _enrollment_or_404 does
 
 
 # -- template helpers ---------------------------------------------------------------------------
