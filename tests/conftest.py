@@ -142,6 +142,14 @@ def sqlite_app(app_factory):
 
 
 @pytest.fixture
+def pg_app(app_factory):
+    """The same on PostgreSQL only, for backend-specific code (COPY, bulk loading)."""
+    created = app_factory("postgresql")
+    with created.app_context():
+        yield created
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -37,6 +37,18 @@ def init_app(app: Flask) -> None:
             ping_when_idle(db.engine)
 
 
+def transaction_memo(key: str) -> set:
+    """A set kept in the session for the current transaction only: what a request already
+    checked or created (a household's page asks the same question for each member), forgotten
+    when the transaction ends so nothing carries over into the next one."""
+    session = db.session()
+    transaction = session.get_transaction()
+    kept = session.info.get(key)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[key] = (transaction, set())
+    return kept[1]
+
+
 #: Seconds a pooled connection may sit unused before its next checkout pings it first.
 IDLE_PING_SECONDS = 10.0
 

@@ -12,13 +12,6 @@ from .test_copy_stage import messy_export, outcome
 
 
 @pytest.fixture
-def pg_app(app_factory):
-    created = app_factory("postgresql")
-    with created.app_context():
-        yield created
-
-
-@pytest.fixture
 def rebuilt(monkeypatch):
     """The tables each import rebuilt, in order (a spy on bulkload.rebuild)."""
     tables = []

@@ -2,7 +2,6 @@
 import csv
 import io
 
-import pytest
 from sqlalchemy import select
 
 from hmis.extensions import db
@@ -78,13 +77,6 @@ def outcome(result):
              for name, r in result.files.items()}
     data_source = db.session.scalar(select(DataSource.id).where(DataSource.key == result.source_key))
     return issues, files, stored_rows(data_source)
-
-
-@pytest.fixture
-def pg_app(app_factory):
-    created = app_factory("postgresql")
-    with created.app_context():
-        yield created
 
 
 def test_copy_path_matches_the_python_path(pg_app, tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..access import sensitive
 from ..access.operations import Actor, operation
+from ..db import transaction_memo
 from ..extensions import db
 from ..models.core import utcnow
 from ..models.forms import ONCE_STAGES, FormResponse
@@ -232,12 +233,7 @@ def _refuse_second(form: CompiledForm, context: FormContext) -> None:
 
 def _checked_once() -> set[tuple[int, str, str]]:
     """``(enrollment id, form key, stage)`` that :func:`check_once` found free in this transaction."""
-    session = db.session()
-    transaction = session.get_transaction()
-    kept = session.info.get(_ONCE_CHECKED)
-    if kept is None or kept[0] is not transaction:
-        kept = session.info[_ONCE_CHECKED] = (transaction, set())
-    return kept[1]
+    return transaction_memo(_ONCE_CHECKED)
 
 
 def check_once(pairs: list[tuple[CompiledForm, FormContext]]) -> dict[tuple[int, str], ConcurrentEditError]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..access import policy
 from ..access.operations import Actor
+from ..db import transaction_memo
 from ..extensions import db
 from ..models import Enrollment
 from .context import FormContext
@@ -24,12 +25,7 @@ _CHECKED = "forms.checked_writable"
 
 def checked_writable() -> set[tuple[Actor, int]]:
     """``(actor, enrollment id)`` pairs :func:`check_writable` allowed in this transaction."""
-    session = db.session()
-    transaction = session.get_transaction()
-    kept = session.info.get(_CHECKED)
-    if kept is None or kept[0] is not transaction:
-        kept = session.info[_CHECKED] = (transaction, set())
-    return kept[1]
+    return transaction_memo(_CHECKED)
 
 
 def check_writable(actor: Actor, contexts: list[FormContext], *, visible: set[int] | None = None,

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..access.operations import Actor
+from ..db import transaction_memo
 from ..extensions import db
 from ..models import Account, HudUser
 from ..models.core import utcnow
@@ -22,17 +23,14 @@ def hud_user_id(actor: Actor, data_source_id: int) -> str:
     """The HUD UserID of ``actor`` in a data source, creating its User row (flushed) if needed."""
     key = "system" if actor.account_id is None else f"account-{actor.account_id}"
     # Found once in a transaction, a User row stays: a household's page stamps many rows.
-    transaction = db.session().get_transaction()
-    memo = db.session.info.get("stamps.hud_users")
-    if memo is None or memo[0] is not transaction:
-        memo = db.session.info["stamps.hud_users"] = (transaction, set())
-    if (data_source_id, key) in memo[1]:
+    found_before = transaction_memo("stamps.hud_users")
+    if (data_source_id, key) in found_before:
         return key
     with db.session.no_autoflush:  # the record being stamped is flushed once, UserID and all
         found = db.session.scalar(select(HudUser.user_id).where(HudUser.data_source_id == data_source_id,
                                                                 HudUser.user_id == key))
     if found:
-        memo[1].add((data_source_id, key))
+        found_before.add((data_source_id, key))
         return found
     first, _, last = (actor.name or key).partition(" ")
     account = db.session.get(Account, actor.account_id) if actor.account_id else None
