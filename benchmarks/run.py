@@ -17,6 +17,15 @@ The import is measured on both of its paths (see hmis.interchange.bulkload):
   * incremental: the same files again as a second data source into the loaded
     HMIS, made to take the row-by-row path (the one a small import on a live
     system takes; left alone, a batch this large would take the bulk path too).
+
+Two more references, to show what merely storing the rows costs before any check runs:
+  * text COPY into regular (logged, not TEMP) text tables, for reference only;
+  * the store floor: the rows the import stored, dumped (outside the timed section)
+    in the tables' own column order and canonical text, COPYed straight into a
+    freshly migrated HMIS database's real tables, one COPY per file, no checks,
+    in one transaction tuned as the import's; "indexed" keeps every primary key,
+    index, foreign key and trigger (logged, kept up row by row), "rebuild" drops
+    and rebuilds what the bulk path does (``bulkload``) around the COPYs.
 """
 from __future__ import annotations
 
@@ -167,8 +176,9 @@ def step_export(url: str, out: str) -> dict:
     return {"seconds": result.seconds, "rows": sum(result.rows.values())}
 
 
-def step_copy_in(url: str, path: str) -> dict:
-    """Baseline: COPY each CSV, as it is, into a text-only table."""
+def step_copy_in(url: str, path: str, kind: str = "temp") -> dict:
+    """Baseline: COPY each CSV, as it is, into a text-only table (TEMP, or with ``kind="regular"`` a
+    logged one, for reference; rolled back either way)."""
     import psycopg
 
     started = time.perf_counter()
@@ -180,7 +190,7 @@ def step_copy_in(url: str, path: str) -> dict:
                 header = handle.readline().decode("utf-8-sig").strip().split(",")
                 table = f"raw_{name[:-4].lower()}"
                 columns = ", ".join(f'"{h.lower()}" text' for h in header)
-                connection.execute(f'CREATE TEMP TABLE "{table}" ({columns})')
+                connection.execute(f'CREATE {"TEMP " if kind == "temp" else ""}TABLE "{table}" ({columns})')
                 with connection.cursor().copy(f'COPY "{table}" FROM STDIN (FORMAT csv)') as copy:
                     while chunk := handle.read(1 << 20):
                         copy.write(chunk)
@@ -208,6 +218,71 @@ def step_copy_out(url: str, out: str) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
+#: Tables an import writes besides the HUD ones (client_name_term is the client trigger's).
+FLOOR_EXTRA_TABLES = ("client_ssn", "custom_data_element_definition", "custom_data_element_value")
+
+
+def floor_tables() -> list[str]:
+    """Parents first, as the import loads them."""
+    from hmis.hud import SPEC
+
+    return ["data_source", *(f.table for f in SPEC), *FLOOR_EXTRA_TABLES]
+
+
+def step_dump_stored(url: str, out: str) -> dict:
+    """Write every row the import stored, table by table, as COPY's own CSV (the store floor's input)."""
+    import psycopg
+
+    rows = 0
+    with psycopg.connect(url) as connection, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zipped:
+        for table in floor_tables():
+            with zipped.open(f"{table}.csv", "w", force_zip64=True) as target:
+                with connection.cursor().copy(f"COPY {table} TO STDOUT (FORMAT csv)") as copy:
+                    for data in copy:
+                        target.write(data)
+            rows += connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return {"rows": rows}
+
+
+def step_store_floor(url: str, dumped: str, variant: str) -> dict:
+    """COPY the dumped rows into a freshly migrated HMIS's real tables; ``variant`` indexed or rebuild."""
+    from hmis import create_app
+    from hmis.db import upgrade
+    from hmis.extensions import db
+    from hmis.hud import SPEC
+    from hmis.interchange import bulkload
+    from hmis.interchange.importer import Importer
+
+    hud_tables = {f.table for f in SPEC}  # the only ones the bulk path rebuilds
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": INSTANCE})
+    with app.app_context(), zipfile.ZipFile(dumped) as archive:
+        upgrade()
+        # Uncompress outside the timed section: only the server's work is measured.
+        files = {table: archive.read(f"{table}.csv") for table in floor_tables()}
+        with db.engine.connect() as connection:
+            pid = connection.connection.driver_connection.info.backend_pid
+            started, cpu = time.perf_counter(), server_cpu(pid)
+            transaction = connection.begin()
+            Importer._tune(connection)
+            deferred = []
+            for table, data in files.items():
+                rows = data.count(b"\n")  # at least the rows (only the bulk path's threshold reads it)
+                if variant == "rebuild" and table in hud_tables and bulkload.worth_it(connection, table, rows):
+                    deferred.append(bulkload.read_deferrable(connection, table, keep_unique=False))
+                    bulkload.drop(connection, deferred[-1])
+                cursor = connection.connection.driver_connection.cursor()
+                with cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(data)
+                cursor.close()
+            copied = server_cpu(pid) - cpu
+            for dropped in deferred:
+                bulkload.rebuild(connection, dropped)
+            transaction.commit()
+            cpu = server_cpu(pid) - cpu
+    return {"seconds": time.perf_counter() - started, "server_cpu_s": cpu, "copy_server_cpu_s": copied,
+            "rebuilt": [d.table for d in deferred]}
+
+
 def step_synth(clients: str, out: str) -> dict:
     from hmis.synth import generate
 
@@ -216,7 +291,7 @@ def step_synth(clients: str, out: str) -> dict:
 
 
 STEPS = {"_import": step_import, "_export": step_export, "_copy_in": step_copy_in, "_copy_out": step_copy_out,
-         "_synth": step_synth}
+         "_synth": step_synth, "_dump_stored": step_dump_stored, "_store_floor": step_store_floor}
 
 
 # ---------------------------------------------------------------- the run
@@ -228,7 +303,12 @@ def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
     url = fresh_database()
     try:
         copy_in = child("_copy_in", url, str(archive))
+        copy_in_regular = child("_copy_in", url, str(archive), "regular")
         ours = child("_import", url, str(archive))
+        dumped = workdir / f"{label}-stored.zip"
+        child("_dump_stored", url, str(dumped))
+        floor = {variant: _store_floor(dumped, variant) for variant in ("indexed", "rebuild")}
+        dumped.unlink()
         copy_out = child("_copy_out", url, str(workdir / f"{label}-copy.zip"))
         export = child("_export", url, str(workdir / f"{label}-export.zip"))
         again = child("_import", url, str(archive), "second-source", "incremental")
@@ -254,7 +334,16 @@ def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
         "incremental_ratio": round(again["seconds"] / copy_in["seconds"], 2),
         "incremental_merge_s": round(again["merge_insert_s"], 2),
         "incremental_merge_ratio": round(again["merge_insert_s"] / copy_in["seconds"], 2),
+        "copy_in_regular_s": round(copy_in_regular["seconds"], 2),
+        "copy_in_regular_server_cpu_s": round(copy_in_regular["server_cpu_s"], 2),
     }
+    for variant, spent in floor.items():
+        row[f"floor_{variant}_s"] = round(spent["seconds"], 2)
+        row[f"floor_{variant}_server_cpu_s"] = round(spent["server_cpu_s"], 2)
+        row[f"floor_{variant}_ratio"] = _ratio(spent["seconds"], copy_in["seconds"])
+        row[f"floor_{variant}_server_cpu_ratio"] = _ratio(spent["server_cpu_s"], copy_in["server_cpu_s"])
+        row[f"floor_{variant}_copy_server_cpu_s"] = round(spent["copy_server_cpu_s"], 2)
+    row["floor_rebuilt_tables"] = floor["rebuild"]["rebuilt"]
     if sqlite:
         path = workdir / f"{label}.sqlite3"
         lite = child("_import", f"sqlite:///{path}", str(archive))
@@ -264,6 +353,44 @@ def measure(label: str, archive: Path, workdir: Path, sqlite: bool) -> dict:
         row.update(export_sqlite_s=round(export["seconds"], 2))
         path.unlink()
     return row
+
+
+def _store_floor(dumped: Path, variant: str) -> dict:
+    """The store floor in its own freshly migrated database."""
+    url = fresh_database()
+    try:
+        return child("_store_floor", url, str(dumped), variant)
+    finally:
+        drop_database(url)
+
+
+def print_floor(results: list[dict]) -> None:
+    """The store floor next to the baseline, and our imports against it (wall s / server CPU s)."""
+    print("\nStore floor: the stored rows COPYed into a fresh HMIS's real tables, no checks.")
+    print("Wall s / server CPU s, and the ratio of each to COPY in's:")
+    print(f"  {'data':<12} {'COPY in':>11} {'COPY regular':>13} {'floor indexed':>13} {'ratio':>11} "
+          f"{'floor rebuild':>13} {'ratio':>11}")
+    for r in results:
+        cells = [f"{r['copy_in_s']}/{r['copy_in_server_cpu_s']}",
+                 f"{r['copy_in_regular_s']}/{r['copy_in_regular_server_cpu_s']}"]
+        for variant in ("indexed", "rebuild"):
+            cells += [f"{r[f'floor_{variant}_s']}/{r[f'floor_{variant}_server_cpu_s']}",
+                      f"{r[f'floor_{variant}_ratio']}x/{r[f'floor_{variant}_server_cpu_ratio']}x"]
+        print(f"  {r['data']:<12} {cells[0]:>11} {cells[1]:>13} {cells[2]:>13} {cells[3]:>11} "
+              f"{cells[4]:>13} {cells[5]:>11}")
+    print("Of the rebuild floor's server CPU, the COPYs (the rest rebuilds indexes and foreign keys):")
+    for r in results:
+        print(f"  {r['data']:<12} {r['floor_rebuild_copy_server_cpu_s']} s of {r['floor_rebuild_server_cpu_s']} s"
+              f" ({_ratio(r['floor_rebuild_copy_server_cpu_s'], r['copy_in_server_cpu_s'])}x COPY in)")
+    print("Our imports against the floor of their own path (wall / server CPU):")
+    for r in results:
+        bulk = (f"{_ratio(r['import_pg_s'], r['floor_rebuild_s'])}x/"
+                f"{_ratio(r['import_server_cpu_s'], r['floor_rebuild_server_cpu_s'])}x")
+        incremental = (f"{_ratio(r['incremental_pg_s'], r['floor_indexed_s'])}x/"
+                       f"{_ratio(r['incremental_server_cpu_s'], r['floor_indexed_server_cpu_s'])}x")
+        print(f"  {r['data']:<12} bulk / floor rebuild {bulk:>13}   incremental / floor indexed {incremental:>13}")
+    print("(indexed: every key, index, foreign key and trigger kept up row by row; rebuild: what the bulk path\n"
+          " drops, dropped before and rebuilt after the COPYs. The goal's ratio is against COPY in.)")
 
 
 def main() -> None:
@@ -311,6 +438,7 @@ def main() -> None:
     print("(merge: the INSERT ... SELECT into the HUD tables, their indexes and foreign keys: kept up row by row\n"
           " on the incremental path, dropped and rebuilt on the bulk path; rows/s, peak MB and the export are\n"
           " the bulk import's)")
+    print_floor(results)
     synthetic = [r for r in results if r["data"].startswith("synth")]
     if len(synthetic) > 1:
         base = synthetic[0]

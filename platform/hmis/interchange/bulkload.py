@@ -8,7 +8,7 @@ keys, insert, then build each index with one sort and check each foreign key
 with one join.
 
 The importer drops them before the table's merge and builds them all again once
-every file is in (after the SSN sealing, which rewrites each client row). All of
+every file is in (after any SSN sealing, which may rewrite each client row). All of
 it runs inside the import's own transaction: if anything fails, the rollback
 restores the indexes and constraints with the data, and no other session ever
 sees a table without them. The importer's checks already keep out rows that

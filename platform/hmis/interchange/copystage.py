@@ -11,8 +11,8 @@ cells whose text is not in its canonical form (a code outside the text forms of
 its list, a date not written yyyy-mm-dd, an empty required value, text too long,
 ...), and the importer's own checks judge exactly those cells, so messages, rows,
 columns and HUD elements are the ones the Python path writes. Cells Python stores
-differently from their text ("1.0" -> 1, "2025-02-30" -> empty) are rewritten in
-the raw table before the view casts them.
+differently from their text ("1.0" -> 1, "2025-02-30" -> empty, " text " -> "text")
+are rewritten in the raw table before the view casts them.
 
 COPY reads stricter CSV than Python's csv module. A file it cannot take as it is
 (bytes that are not UTF-8, NUL, a row with a different number of fields, a blank
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _WS = f"'{WHITESPACE}'"  # no quote or backslash inside: safe as a plain SQL literal
+#: The same characters as code points, for ascii() (which gives a character's code point).
+_WS_CODES = "(" + ",".join(str(ord(character)) for character in WHITESPACE) + ")"
 
 #: Suspect rows are read back and judged this many at a time (bounded memory).
 BATCH_ROWS = 5000
@@ -124,7 +126,6 @@ class CopyStage:
         self._judge_suspects()
         if self.loader._dependent:
             self._check_dependent()
-        self._reject_missing_keys()
         return True
 
     def table(self) -> Table:
@@ -215,7 +216,9 @@ class CopyStage:
             if position is None:
                 selects.append(f"CAST(NULL AS {sql_type}) AS {column.attr}")
             elif column.type == "string":
-                selects.append(f"nullif(btrim(c{position}, {_WS}), '') AS {column.attr}")
+                # No trim here: the suspect scan found every cell starting or ending with
+                # whitespace, and wrote it back stripped (a trim per read costs more than the scan).
+                selects.append(f"nullif(c{position}, '') AS {column.attr}")
             else:
                 selects.append(f"CAST(nullif(c{position}, '') AS {sql_type}) AS {column.attr}")
         for name, position in self.plan.retired.items():
@@ -229,11 +232,14 @@ class CopyStage:
 
         A suspect may turn out fine; what matters is that every cell Python would
         flag or store differently is one. The tests are the cheapest that ensure it:
-        a blank cell is empty or starts with whitespace, a cell too long in
+        a cell Python strips starts or ends with whitespace, a cell too long in
         characters is too long in bytes.
         """
         if column.type == "string":
-            tests = [f"{cell} IS NULL OR strpos({_WS}, left({cell}, 1)) > 0"] if required else []
+            # Whitespace at either end: Python strips it (the view reads the stripped text back).
+            tests = [f"ascii({cell}) IN {_WS_CODES} OR ascii(right({cell}, 1)) IN {_WS_CODES}"]
+            if required:
+                tests.append(f"{cell} IS NULL OR {cell} = ''")
             if column.max_length:
                 tests.append(f"octet_length({cell}) > {int(column.max_length)}")
             text_format = formats.format_of(column.name)
@@ -278,8 +284,6 @@ class CopyStage:
                 texts = tuple("" if value is None else value for _, value in picked)
                 position, parser, column, valid, retired, required = converter
                 values = self.loader._column_values(texts, lines, parser, column, valid, retired, required)
-                if column.type == "string":
-                    continue  # the view strips and empties text itself; nothing to rewrite
                 for raw_text, value in zip(texts, values):
                     stored = canonical_text(value)
                     if stored != raw_text:
@@ -313,14 +317,3 @@ class CopyStage:
                 {f"k{i}": [key[i] for key in keys] for i in range(len(names))}).all()
             for line, *combo in found:
                 self.loader._flag_combo(column, tuple(combo), invalid[tuple(combo)], line)
-
-    def _reject_missing_keys(self) -> None:
-        key = self.file.key
-        missing = self.connection.exec_driver_sql(
-            f"SELECT row_no FROM {self.view} WHERE {key.attr} IS NULL ORDER BY row_no").scalars().all()
-        for line in missing:
-            self.loader._reject_missing_key(line)
-        if missing:
-            self.connection.exec_driver_sql(f"DELETE FROM {self.view} WHERE {key.attr} IS NULL")
-        self.rows -= len(missing)
-

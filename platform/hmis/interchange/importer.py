@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, cast, func, literal, or_, select, true
+from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, cast, false, func, literal, null, or_, select, true
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
@@ -111,6 +111,9 @@ class Importer:
         self.files: dict[str, FileResult] = {}
         #: (file name, rows, what was dropped) of each table loaded on the bulk path, to build again at the end
         self.pending_rebuilds: list[tuple[str, int, bulkload.Deferred]] = []
+        #: True once a source's first Client.csv was stored with its SSNs sealed (FileLoader._seal_ssns);
+        #: otherwise what the import wrote to client.ssn is sealed at the end
+        self.ssns_sealed = False
         self._alone = False
 
     # ----------------------------------------------------------------- run
@@ -139,11 +142,11 @@ class Importer:
                         # what the first stored (FileLoader._merge relies on it).
                         connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK, data_source_id)))
                     self._load_all(connection, source, plans, data_source_id)
-                    if not self.log.has_errors and not self.dry_run:
+                    if not self.log.has_errors and not self.dry_run and not self.ssns_sealed:
                         from ..access.sensitive import seal_plaintext_ssns  # issue 6: SSNs are kept encrypted
                         seal_plaintext_ssns(connection, data_source_id)  # what this import wrote to client.ssn
                     if not self.log.has_errors:
-                        # After the sealing: it rewrites every client row, cheaper without their indexes.
+                        # After the sealing: it may rewrite every client row, cheaper without their indexes.
                         self._rebuild(connection)
                 except BaseException:
                     transaction.rollback()
@@ -403,9 +406,7 @@ class FileLoader:
                              f"{self.file.filename} cannot be read past line {self._line}: {exc}.", row=self._line)
                 self.stage.drop(self.connection)
                 return self.result
-        self._check_duplicates()
-        self._check_references()
-        self._check_users()
+        self._check_rows()
         if self.file.name == "Enrollment":
             self._check_households()
         self._merge()
@@ -685,65 +686,116 @@ class FileLoader:
     def _key(self, table: Table):
         return table.c[self.file.key.attr]
 
-    def _check_duplicates(self) -> None:
-        stage, key = self.stage, self._key(self.stage)
-        duplicates = self.connection.execute(
-            select(key, func.count(), func.min(stage.c.row_no)).group_by(key).having(func.count() > 1).limit(1000)
-        ).all()
-        for value, count, first_row in duplicates:
-            self.log.add("duplicate_key", self.file.filename,
-                         f"{self.file.key.name} {value!r} appears {count} times in {self.file.filename} "
-                         f"(first at line {first_row}). Each record needs its own identifier.",
-                         row=first_row, column=self.file.key.name, value=str(value), element=self._element(self.file.key))
-        if duplicates:
-            # Keep the first of each so later files can still be checked; nothing is committed.
-            keep = select(func.min(stage.c.row_no)).group_by(key).scalar_subquery()
-            self.connection.execute(stage.delete().where(stage.c.row_no.not_in(keep)))
+    def _reference_columns(self) -> list[HudColumn]:
+        """The columns that must name a stored (or just loaded) parent record."""
+        return list(self.file.references)
 
-    def _check_references(self) -> None:
-        stage = self.stage
-        for column in self.file.references:
-            parent_name, parent_column = column.references.split(".")
-            parent = HUD_MODELS[parent_name].__table__
-            parent_key = parent.c[SPEC[parent_name].column(parent_column).attr]
-            child_value = stage.c[column.attr]
-            # An outer join, not "IS NULL OR NOT EXISTS": PostgreSQL runs that OR as a
-            # probe per row, the join as one hash join. An empty reference matches nothing.
-            found = stage.outerjoin(parent, and_(parent.c.data_source_id == self.data_source_id,
-                                                 parent_key == child_value))
-            orphans = self.connection.execute(
-                select(stage.c.row_no, child_value).select_from(found).where(parent.c.id.is_(None))
-                .order_by(stage.c.row_no)
-            ).all()
-            if not orphans:
-                continue
-            for row_no, value in orphans:
-                if value is None:
-                    message = f"{self.file.filename} line {row_no} has no {column.name}; the row cannot be stored."
-                else:
-                    message = (f"{column.name} {value!r} is not in {parent_name}.csv (nor already stored); "
-                               "the row cannot be stored.")
-                self.log.add("orphan", self.file.filename, message, row=row_no, column=column.name,
-                             value=None if value is None else str(value), element=self._element(column))
-            self.result.rejected += len(orphans)
-            rejected = [row_no for row_no, _ in orphans]
-            for start in range(0, len(rejected), 5000):
-                self.connection.execute(stage.delete().where(stage.c.row_no.in_(rejected[start:start + 5000])))
+    def _check_rows(self) -> None:
+        """Missing keys, duplicate keys, references to nothing and unknown users, in one pass.
 
-    def _check_users(self) -> None:
-        if self.file.name == "User" or "user_id" not in self.stage.c:
-            return
-        users = HUD_MODELS["User"].__table__
-        stage = self.stage
-        known = select(literal(1)).where(users.c.data_source_id == self.data_source_id,
-                                         users.c.user_id == stage.c.user_id).exists()
-        unknown = self.connection.execute(
-            select(stage.c.row_no, stage.c.user_id).where(stage.c.user_id.is_not(None), ~known)
-            .order_by(stage.c.row_no).limit(self.log.detail_limit + 1)
-        ).all()
-        for row_no, user_id in unknown:
+        One scan of the stage, joined to every parent table and to the users, returns
+        only the rows with a problem; each is judged here as the checks would judge it
+        one after another (a row already dropped by one is not flagged by a later one),
+        and the issues are logged in that order. Then one delete drops what cannot be stored.
+        """
+        found = self._problem_rows()
+        references = self._reference_columns()
+        missing: list[int] = []
+        groups: dict[Any, list[int]] = {}  #: duplicated key -> its lines
+        orphans: list[list[tuple[int, Any]]] = [[] for _ in references]
+        unknown_users: list[tuple[int, Any]] = []
+        for batch in found.partitions(BATCH_ROWS):
+            for row_no, key, no_key, copies, unknown_user, user_id, *refs in batch:
+                if no_key:
+                    missing.append(row_no)
+                    continue
+                if copies > 1:
+                    lines = groups.setdefault(key, [])
+                    lines.append(row_no)
+                    if len(lines) > 1:  # rows come in line order: only the first of each stays
+                        continue
+                failed = next((i for i, orphan in enumerate(refs[0::2]) if orphan), None)
+                if failed is not None:
+                    orphans[failed].append((row_no, refs[2 * failed + 1]))
+                elif unknown_user and len(unknown_users) <= self.log.detail_limit:
+                    unknown_users.append((row_no, user_id))
+        found.close()
+        for line in missing:
+            self._reject_missing_key(line)
+        self.result.rows -= len(missing)
+        self._flag_duplicates(groups)
+        for column, rejected in zip(references, orphans):
+            self._flag_orphans(column, rejected)
+        for row_no, user_id in unknown_users:
             self.log.add("unknown_user", self.file.filename, f"UserID {user_id!r} is not in User.csv.",
                          row=row_no, column="UserID", value=user_id, element=self._element(self.file.column("UserID")))
+        # A duplicate key keeps its first row, so later files can still be checked (nothing is committed).
+        dropped = missing + [line for lines in groups.values() for line in lines[1:]]
+        dropped += [row_no for rejected in orphans for row_no, _ in rejected]
+        row_no = self.stage.c.row_no
+        for start in range(0, len(dropped), BATCH_ROWS):
+            self.connection.execute(self.stage.delete().where(row_no.in_(dropped[start:start + BATCH_ROWS])))
+
+    def _problem_rows(self):
+        """(row_no, key, no key?, copies of the key, unknown user?, user id, then per reference:
+        orphan?, value), for the staged rows with any of those problems, in line order (streamed)."""
+        references = self._reference_columns()
+        stage = self.stage
+        checks_users = self.file.name != "User" and "user_id" in stage.c
+        key = self._key(stage)
+        # Copies of a key are found by sorting on it: byte order (COLLATE "C") sorts several times
+        # faster than the database's collation, and finds the same equal keys.
+        partition = key.collate("C") if self.postgres and key.type.python_type is str else key
+        joined = stage
+        flags_and_values = []
+        for index, column in enumerate(references):
+            parent_name, parent_column = column.references.split(".")
+            parent = HUD_MODELS[parent_name].__table__.alias(f"parent_{index}")
+            parent_key = parent.c[SPEC[parent_name].column(parent_column).attr]
+            child_value = stage.c[column.attr]
+            # An outer join, not "NOT EXISTS": one hash join per parent. An empty reference matches nothing.
+            joined = joined.outerjoin(parent, and_(parent.c.data_source_id == self.data_source_id,
+                                                   parent_key == child_value))
+            flags_and_values += [parent.c.id.is_(None), child_value]
+        if checks_users:
+            users = HUD_MODELS["User"].__table__.alias("known_user")
+            joined = joined.outerjoin(users, and_(users.c.data_source_id == self.data_source_id,
+                                                  users.c.user_id == stage.c.user_id))
+            user_id, unknown_user = stage.c.user_id, and_(stage.c.user_id.is_not(None), users.c.id.is_(None))
+        else:
+            user_id, unknown_user = null(), false()
+        rows = select(
+            stage.c.row_no, key.label("checked_key"), key.is_(None).label("no_key"),
+            func.count().over(partition_by=partition).label("copies"),
+            unknown_user.label("unknown_user"), user_id.label("checked_user"),
+            *[value.label(f"ref_{i}") for i, value in enumerate(flags_and_values)],
+        ).select_from(joined).subquery()
+        flags = [rows.c.no_key, rows.c.copies > 1, rows.c.unknown_user]
+        flags += [rows.c[f"ref_{i}"] for i in range(0, len(flags_and_values), 2)]
+        return self.connection.execute(
+            select(*rows.c).where(or_(*flags)).order_by(rows.c.row_no),
+            execution_options={"stream_results": True, "yield_per": BATCH_ROWS})
+
+    def _flag_duplicates(self, groups: dict[Any, list[int]]) -> None:
+        # At most 1000 keys in detail: the import is refused anyway, the first ones show why.
+        key = self.file.key
+        for value, lines in list(groups.items())[:1000]:
+            self.log.add("duplicate_key", self.file.filename,
+                         f"{key.name} {value!r} appears {len(lines)} times in {self.file.filename} "
+                         f"(first at line {lines[0]}). Each record needs its own identifier.",
+                         row=lines[0], column=key.name, value=str(value), element=self._element(key))
+
+    def _flag_orphans(self, column: HudColumn, orphans: list[tuple[int, Any]]) -> None:
+        parent_name = column.references.split(".")[0]
+        for row_no, value in orphans:
+            if value is None:
+                message = f"{self.file.filename} line {row_no} has no {column.name}; the row cannot be stored."
+            else:
+                message = (f"{column.name} {value!r} is not in {parent_name}.csv (nor already stored); "
+                           "the row cannot be stored.")
+            self.log.add("orphan", self.file.filename, message, row=row_no, column=column.name,
+                         value=None if value is None else str(value), element=self._element(column))
+        self.result.rejected += len(orphans)
 
     def _check_households(self) -> None:
         """A HouseholdID belongs to one household's stay in one project (HUD 5.09)."""
@@ -795,18 +847,75 @@ class FileLoader:
             return
 
         columns = [c.attr for c in self.file.columns]
+        values = {c: stage.c[c] for c in columns}
+        rows_from = stage
+        # A source's first clients get their SSNs sealed here (issue 6): each client row is
+        # written once, with the masked SSN, instead of written plain and rewritten masked.
+        sealed = self._seal_ssns() if first and self.file.name == "Client" and not self.importer.dry_run else None
+        if sealed is not None:
+            rows_from = stage.outerjoin(sealed, sealed.c.personal_id == stage.c.personal_id)
+            values["ssn"] = sealed.c.masked  # empty exactly where the staged SSN is
         insert = _dialect_insert(self.connection)(target)
-        source_rows = select(literal(self.data_source_id), *[stage.c[c] for c in columns]).where(true())
+        source_rows = select(literal(self.data_source_id), *values.values()).select_from(rows_from).where(true())
         statement = insert.from_select(["data_source_id", *columns], source_rows)
         if self.postgres and bulkload.worth_it(self.connection, target.name, staged) and self.importer.alone(
                 self.connection):
             self._bulk_merge(statement if first else self._upsert(statement, has_updated), keep_unique=not first,
                              rows=staged)
-            return
-        if first:
+        elif first:
             self.connection.execute(statement)
-            return
-        self.connection.execute(self._upsert(statement, has_updated))
+        else:
+            self.connection.execute(self._upsert(statement, has_updated))
+        if sealed is not None:
+            self._store_sealed(sealed)
+
+    def _seal_ssns(self) -> Table:
+        """Encrypt every staged SSN into a temporary table of (PersonalID, what client_ssn keeps)."""
+        from ..access import crypto, sensitive
+
+        kept_columns = [Column(c.name, c.type) for c in sensitive.CLIENT_SSN.c
+                        if c.name not in ("client_id", "updated_dt")]
+        sealed = Table("sealed_ssn", MetaData(), Column("personal_id", self.target.c.personal_id.type), *kept_columns,
+                       prefixes=["TEMPORARY"])
+        sealed.drop(self.connection, checkfirst=True)
+        sealed.create(self.connection)
+        cipher = crypto.cipher()
+        found = self.connection.execute(
+            select(self.stage.c.personal_id, self.stage.c.ssn).where(self.stage.c.ssn.is_not(None)),
+            execution_options={"stream_results": True, "yield_per": BATCH_ROWS})
+        names = [c.name for c in sealed.c]
+        for batch in found.partitions(BATCH_ROWS):
+            rows = []
+            for personal_id, ssn in batch:
+                kept = sensitive.seal(ssn, cipher)
+                rows.append({"personal_id": personal_id, "ssn_encrypted": kept.encrypted, "ssn_hash": kept.lookup_hash,
+                             "key_id": kept.key_id, "masked": kept.masked, "ssn_valid": kept.valid})
+            if self.postgres:
+                cursor = self.connection.connection.driver_connection.cursor()
+                with cursor.copy(f"COPY {sealed.name} ({', '.join(names)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[name] for name in names])
+                cursor.close()
+            else:
+                self.connection.execute(sealed.insert(), rows)
+        found.close()
+        return sealed
+
+    def _store_sealed(self, sealed: Table) -> None:
+        """Keep the sealed SSNs in client_ssn, each with the client it was staged for, and drop the table."""
+        from ..access import sensitive
+        from ..models.core import utcnow
+
+        kept = sensitive.CLIENT_SSN
+        names = [c.name for c in sealed.c if c.name != "personal_id"]
+        match = and_(self.target.c.data_source_id == self.data_source_id,
+                     self.target.c.personal_id == sealed.c.personal_id)
+        self.connection.execute(kept.insert().from_select(
+            ["client_id", *names, "updated_dt"],
+            select(self.target.c.id, *[sealed.c[n] for n in names], literal(utcnow(), kept.c.updated_dt.type))
+            .select_from(sealed.join(self.target, match))))
+        sealed.drop(self.connection)
+        self.importer.ssns_sealed = True
 
     def _upsert(self, statement, has_updated: bool):
         """The merge for a source with stored rows: newer rows replace stored ones, older ones are skipped."""
