@@ -2,6 +2,7 @@
 version (and fragment versions) a saved response was entered with."""
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
@@ -31,14 +32,21 @@ def published_snapshot() -> dict[tuple[str, str], tuple[int, str]]:
     kept = session.info.get(_SNAPSHOT)
     if kept is not None and kept[0] is session.get_transaction():
         return kept[1]
-    rows = session.execute(
-        select(Definition.kind, Definition.key, DefinitionVersion.id, DefinitionVersion.checksum)
-        .join(DefinitionVersion.definition)
-        .where(DefinitionVersion.status == "published",
-               or_(Definition.kind == "form", and_(Definition.kind == "admin", Definition.key == RULES_KEY))))
+    rows = session.execute(_published_statement())
     snapshot = {(kind, key): (version_id, checksum) for kind, key, version_id, checksum in rows}
     session.info[_SNAPSHOT] = (session.get_transaction(), snapshot)  # the query began one if none was open
     return snapshot
+
+
+@functools.cache
+def _published_statement():
+    """:func:`published_snapshot`'s query, built once: every page and re-evaluation runs it,
+    and a statement object reused keeps its SQL cache key (worked out on first use) where a
+    new one is built and keyed again each time."""
+    return (select(Definition.kind, Definition.key, DefinitionVersion.id, DefinitionVersion.checksum)
+            .join(DefinitionVersion.definition)
+            .where(DefinitionVersion.status == "published",
+                   or_(Definition.kind == "form", and_(Definition.kind == "admin", Definition.key == RULES_KEY))))
 
 
 @event.listens_for(Session, "after_flush")

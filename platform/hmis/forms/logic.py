@@ -15,8 +15,9 @@ from typing import Any
 from ..expressions import ExpressionError, evaluate, is_true
 from .context import FormContext
 from .items import CompiledForm, Item
+from .markup import remember
 
-__all__ = ["Evaluated", "applies", "applies_key", "evaluate_form", "expression_value"]
+__all__ = ["Evaluated", "applies", "applies_key", "applying_items", "evaluate_form", "expression_value"]
 
 
 def applies(item: Item, context: FormContext) -> bool:
@@ -54,6 +55,22 @@ def applies_key(context: FormContext) -> tuple:
     Keep the two functions in step."""
     return (context.stage, None if context.project is None else tuple(sorted(set(context.funders))),
             context.project_type, context.is_hoh, context.is_adult, context.is_veteran)
+
+
+def applying_items(form: CompiledForm, context: FormContext) -> frozenset[str]:
+    """The ids of the items the context asks (before ``relevant``): worked out once per
+    form and kind of context (:func:`applies_key`), not per item per request. Contexts
+    asking the same items get the same (hashed once) set, and so share kept markup."""
+    key = ("applying", applies_key(context))
+    found = form.render_cache.get(key)
+    if found is None:
+        found = frozenset(item.id for item in form.all_items if applies(item, context))
+        for kept in list(form.render_cache.values()):
+            if kept == found and isinstance(kept, frozenset):
+                found = kept
+                break
+        remember(form, key, found)
+    return found
 
 
 def expression_value(item: Item, answer: Any) -> Any:
@@ -110,16 +127,16 @@ def evaluate_form(form: CompiledForm, context: FormContext, answers: dict[str, A
     env = dict(context.names())
     for item in form.all_items:
         env[item.id] = expression_value(item, answers.get(item.id))
-    _visit(form.items, True, context, env, today, out, "")
+    _visit(form.items, True, applying_items(form, context), env, today, out, "")
     out.env = env
     return out
 
 
-def _visit(items: list[Item], parent_shown: bool, context: FormContext, env: dict[str, Any], today: date,
+def _visit(items: list[Item], parent_shown: bool, applying: frozenset[str], env: dict[str, Any], today: date,
            out: Evaluated, prefix: str) -> None:
     for item in items:
         key = prefix + item.id
-        shown = parent_shown and applies(item, context)
+        shown = parent_shown and item.id in applying
         if shown and item.relevant is not None:
             shown = is_true(_run(item.relevant, env, today, item, "relevant", out))
         if shown:
@@ -137,6 +154,6 @@ def _visit(items: list[Item], parent_shown: bool, context: FormContext, env: dic
                 row_env = dict(env)
                 for child in item.descendants:
                     row_env[child.id] = expression_value(child, row.get(child.id))
-                _visit(item.children, shown, context, row_env, today, out, f"{key}[{index}].")
+                _visit(item.children, shown, applying, row_env, today, out, f"{key}[{index}].")
         elif item.children:
-            _visit(item.children, shown, context, env, today, out, prefix)
+            _visit(item.children, shown, applying, env, today, out, prefix)

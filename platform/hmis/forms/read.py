@@ -14,13 +14,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..expressions import is_true
+from ..expressions import is_true, references
 from .context import FormContext
 from .items import COMPOSITE_TYPES, CompiledForm, Item
 from .logic import Evaluated, _run, evaluate_form, expression_value
 from .repeat_rows import map_rows
 
-__all__ = ["MAX_FIELD_CHARS", "Submission", "answers_from_json", "answers_to_json", "field_name", "read"]
+__all__ = ["MAX_FIELD_CHARS", "Submission", "answers_from_json", "answers_to_json", "field_name", "read",
+           "shown_items"]
 
 #: No single posted value is read beyond this, whatever an item's own limit.
 MAX_FIELD_CHARS = 100_000
@@ -135,6 +136,8 @@ def _convert(item: Item, raw: str) -> Any:
 
 
 def _read_item(item: Item, formdata: Any, prefix: str) -> Any:
+    if item.type not in COMPOSITE_TYPES and field_name(prefix, item.id) not in formdata:
+        return None  # not posted, as most of a long form's items: unanswered, without reading it
     if item.type == "multi_choice":
         raws = [raw for raw in _get(formdata, field_name(prefix, item.id)) if raw.strip()]
         if len(raws) > len(item.choices):
@@ -230,6 +233,43 @@ def read(form: CompiledForm, formdata: Any, context: FormContext, *, prefix: str
         submission.warnings.setdefault(item_id, message)
     _map(form, submission)
     return submission
+
+
+def shown_items(form: CompiledForm, formdata: Any, context: FormContext, *, prefix: str = "") -> set[str]:
+    """What :func:`read` gives as ``shown`` for this posted form, reading only the answers
+    that can change it: those the ``relevant`` and ``calculate`` rules name, and the rows
+    of repeating groups (each row's items are shown or not). What ``forms.js`` asks after
+    every change, so it skips the checks and HUD mapping a save needs."""
+    answers: dict[str, Any] = {}
+    ignored = Submission()  # a bad answer counts as unanswered, as read() has it for the rules
+    needed = _rule_inputs(form)
+    for item in form.items:
+        _read_for_rules(item, formdata, prefix, answers, needed, ignored)
+    return evaluate_form(form, context, answers).shown
+
+
+def _rule_inputs(form: CompiledForm) -> frozenset[str]:
+    """The item ids the form's ``relevant`` and ``calculate`` rules read (once per compiled form)."""
+    found = form.render_cache.get("rule_inputs")
+    if found is None:
+        found = frozenset(name for item in form.all_items for rule in (item.relevant, item.calculate)
+                          if rule is not None for name in references(rule))
+        form.render_cache["rule_inputs"] = found  # a few dozen names, kept with the form it describes
+    return found
+
+
+def _read_for_rules(item: Item, formdata: Any, prefix: str, answers: dict[str, Any], needed: frozenset[str],
+                    ignored: Submission) -> None:
+    if item.is_repeat:  # every row read, as read() does: which rows there are is an answer
+        _read_into(item, formdata, prefix, answers, ignored)
+        return
+    if item.is_input and item.id in needed:
+        try:
+            answers[item.id] = _read_item(item, formdata, prefix)
+        except _Bad:
+            answers[item.id] = None
+    for child in item.children:
+        _read_for_rules(child, formdata, prefix, answers, needed, ignored)
 
 
 def _read_into(item: Item, formdata: Any, prefix: str, answers: dict[str, Any], submission: Submission) -> None:

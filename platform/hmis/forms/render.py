@@ -22,27 +22,11 @@ from markupsafe import Markup
 
 from .context import FormContext
 from .items import CompiledForm, Item
-from .logic import applies, applies_key, evaluate_form
-from .markup import Fill, fill, remember, render_afresh, skeleton
+from .logic import applying_items, evaluate_form
+from .markup import Fill, fill, render_afresh, skeleton
 from .read import answers_from_json
 
 __all__ = ["render", "initial_values"]
-
-
-def _applying(form: CompiledForm, context: FormContext) -> frozenset[str]:
-    """The ids of the items the context asks (before ``relevant``): worked out once per
-    form and kind of context (:func:`applies_key`), not per item per request. Contexts
-    asking the same items get the same (hashed once) set, and so share kept markup."""
-    key = ("applying", applies_key(context))
-    found = form.render_cache.get(key)
-    if found is None:
-        found = frozenset(item.id for item in form.all_items if applies(item, context))
-        for kept in list(form.render_cache.values()):
-            if kept == found and isinstance(kept, frozenset):
-                found = kept
-                break
-        remember(form, key, found)
-    return found
 
 
 def initial_values(form: CompiledForm, context: FormContext) -> dict[str, Any]:
@@ -100,7 +84,7 @@ def _prepare(form: CompiledForm, context: FormContext, *, values: dict[str, Any]
         if value is not None:
             facts[name] = value
     facts.update(context_fields or {})
-    applying = _applying(form, context)
+    applying = applying_items(form, context)  # kept per form and kind of context
     helpers = Fill(form, values=values, errors=errors or {}, warnings={**evaluated.runtime, **(warnings or {})},
                    shown=evaluated.shown, prefix=prefix, language=context.language, applying=applying,
                    refresh_url=refresh_url, facts=facts)

@@ -86,13 +86,16 @@ def _require_visible(actor: Actor, context: FormContext) -> None:
 def save_response(actor: Actor, form: CompiledForm, context: FormContext, formdata: Any, *, submit: bool,
                   prefix: str = "", response_id: int | None = None,
                   expected_revision: int | None = None, savepoint: bool = True) -> FormResponse:
-    """Save a draft or submit ``formdata`` for ``context``. Flushes; the caller commits.
+    """Save a draft or submit ``formdata`` for ``context``. Flushes (unless ``savepoint`` is
+    False: see below); the caller commits.
 
     :param savepoint: False for a caller that rolls back its whole transaction when any
         save fails (a household's page, whose members are saved all or none): the saves
         then skip the savepoints (two statements each) that keep one failure from leaving
-        rows behind, and a database error (say, a lost race for the same intake) is raised
-        as it is, leaving the transaction to be rolled back.
+        rows behind, and leave their rows unflushed where they can (the response row, the
+        changed Enrollment fields), so the caller's one flush writes each table's rows for
+        every member in one statement. A database error (say, a lost race for the same
+        intake) is raised then, or at any query before it; the caller rolls back.
 
     :raise FormInvalid: ``submit`` with errors (nothing written); ``errors["_form"]`` when the
         answers cannot be written in this context (say, enrollment data and no enrollment).
@@ -168,8 +171,9 @@ def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Su
             # if writing its records fails, the savepoint around this takes the row back too.
             status="submitted" if submit else "draft", submitted_dt=now if submit else None)
         if not savepoint:
+            # Not flushed here: the page flushes every member's rows at once (one INSERT for
+            # all its responses); a lost race raises IntegrityError there, and it rolls back.
             db.session.add(response)
-            db.session.flush()  # a lost race raises IntegrityError: the caller rolls everything back
         else:
             try:
                 with db.session.begin_nested():  # a savepoint: losing the race leaves the session usable
@@ -211,8 +215,9 @@ def _save(actor: Actor, form: CompiledForm, context: FormContext, submission: Su
 
         response.status = "submitted"
         response.submitted_dt = now
-        apply_submission(actor, context, submission, response)
-    db.session.flush()
+        apply_submission(actor, context, submission, response, flush=savepoint)
+    if savepoint:
+        db.session.flush()
     return response
 
 

@@ -8,11 +8,13 @@ throwaway by construction, not by clean-up.
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from ..access import policy
 from ..access.operations import PermissionDenied, require
@@ -26,7 +28,7 @@ from .compile import FormDefinitionError, compile_body
 from .context import FormContext, context_of, funder_columns, funder_rows_of, funders_of
 from .items import STAGES, CompiledForm
 from .loading import current_identity, load_identified, load_version
-from .read import read
+from .read import read, shown_items
 from .render import render
 from .rules import RulesError, applicable, load_rules
 
@@ -110,24 +112,7 @@ def shown():
     stage = request.form.get("_ctx_stage") if request.form.get("_ctx_stage") in STAGES else "project_start"
     enrollment_id = _int_arg(request.form, "_ctx_enrollment_id")
     if enrollment_id:
-        # The enrollment, its project, client and funders, and whether the actor may see it:
-        # one query (a row per funder row).
-        funders, funders_joined = funder_columns()
-        rows = db.session.execute(
-            select(Enrollment, Project, Client, policy.enrollment_condition(actor).label("visible"), *funders)
-            .outerjoin(Project, and_(Project.data_source_id == Enrollment.data_source_id,
-                                     Project.project_id == Enrollment.project_id))
-            .outerjoin(Client, and_(Client.data_source_id == Enrollment.data_source_id,
-                                    Client.personal_id == Enrollment.personal_id))
-            .outerjoin(Funder, funders_joined)
-            .where(Enrollment.id == enrollment_id)).all()
-        if not rows:
-            abort(404)
-        row = rows[0]
-        if not row.visible:
-            raise PermissionDenied(policy.ENROLLMENT_NOT_SHARED)
-        # Prefill does not change what is shown.
-        context = context_of(row[0], stage, row[1], row[2], funder_rows=funder_rows_of(rows))
+        context = _enrollment_facts(enrollment_id, stage, actor)
     else:
         context = _preview_context({"project": request.form.get("_ctx_project_id"), "stage": stage,
                                     "age": request.form.get("_ctx_age"),
@@ -139,10 +124,52 @@ def shown():
     except FormDefinitionError:
         abort(422)
     prefix = (request.form.get("_ctx_prefix") or "")[:40]
-    submission = read(form, request.form, context, prefix=prefix)
-    response = jsonify(shown=sorted(submission.shown))
+    response = jsonify(shown=sorted(shown_items(form, request.form, context, prefix=prefix)))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@functools.cache
+def _facts_statement():
+    """:func:`_enrollment_facts`' query but for the actor's visibility column, built once:
+    building it cost about as much CPU as running it."""
+    funders, funders_joined = funder_columns()
+    return (select(Enrollment.entry_date, Enrollment.relationship_to_hoh, Project.id.label("project_row_id"),
+                   Project.project_type, Client.id.label("client_row_id"), Client.dob, Client.veteran_status,
+                   *funders)
+            .select_from(Enrollment)
+            .outerjoin(Project, and_(Project.data_source_id == Enrollment.data_source_id,
+                                     Project.project_id == Enrollment.project_id))
+            .outerjoin(Client, and_(Client.data_source_id == Enrollment.data_source_id,
+                                    Client.personal_id == Enrollment.personal_id))
+            .outerjoin(Funder, funders_joined)
+            .where(Enrollment.id == bindparam("enrollment_id")))
+
+
+def _enrollment_facts(enrollment_id: int, stage: str, actor) -> FormContext:
+    """The context of re-evaluating a member's form: what its rules and applicability read
+    of the enrollment, its project and client and the project's funders, and whether the
+    actor may see the enrollment, in one query of those columns alone (a row per funder
+    row). Asked after every change, so no whole rows are loaded: the context holds
+    stand-ins with just these facts, enough to work out what is shown (nothing is
+    rendered or saved from it). :raise 404: no such enrollment. :raise PermissionDenied:
+    the actor may not see it."""
+    # The visibility condition is the actor's; the rest of the statement is built once.
+    rows = db.session.execute(_facts_statement().add_columns(policy.enrollment_condition(actor).label("visible")),
+                              {"enrollment_id": enrollment_id}).all()
+    if not rows:
+        abort(404)
+    row = rows[0]
+    if not row.visible:
+        raise PermissionDenied(policy.ENROLLMENT_NOT_SHARED)
+    enrollment = SimpleNamespace(id=enrollment_id, entry_date=row.entry_date,
+                                 relationship_to_hoh=row.relationship_to_hoh)
+    project = None if row.project_row_id is None else SimpleNamespace(id=row.project_row_id,
+                                                                      project_type=row.project_type)
+    client = None if row.client_row_id is None else SimpleNamespace(id=row.client_row_id, dob=row.dob,
+                                                                     veteran_status=row.veteran_status)
+    # Prefill does not change what is shown.
+    return context_of(enrollment, stage, project, client, funder_rows=funder_rows_of(rows))
 
 
 @bp.get("/rules")

@@ -8,12 +8,13 @@ or someone else's save in between writes nothing for anyone.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -114,22 +115,18 @@ class Household:
 _ASKED = aliased(Enrollment, name="asked")
 
 
-def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household | None:
-    """The household of enrollment ``enrollment_id`` as the page needs it, in one query (a
-    row per member and funder row), or None when there is no such enrollment (or it is
-    deleted) or ``actor`` may not see it. Who fills this stage: everyone still enrolled (an
-    exit assessment: everyone), head of household first, as ``household_of``. The query
-    also reads what the sharing policy's write check needs: which members ``actor`` may
-    see and the project's agency."""
+@functools.cache
+def _household_statement():
+    """:func:`_household_page`'s query but for the actor's visibility column, built once
+    (building it is a good part of the page's SQL cost); ``:enrollment_id`` is the
+    enrollment asked for."""
     asked = _ASKED
     exited = exists(select(Exit.id).where(Exit.data_source_id == Enrollment.data_source_id,
                                           Exit.enrollment_id == Enrollment.enrollment_id,
                                           Exit.date_deleted.is_(None)).correlate(Enrollment))
     funders, funders_joined = funder_columns()
-    rows = db.session.execute(
-        select(Enrollment, Client, Project, exited.label("exited"),
-               policy.enrollment_condition(actor).label("visible"), Organization.id.label("organization_id"),
-               *funders)
+    return (
+        select(Enrollment, Client, Project, exited.label("exited"), Organization.id.label("organization_id"), *funders)
         .join(asked, and_(asked.data_source_id == Enrollment.data_source_id, asked.project_id == Enrollment.project_id,
                           or_(asked.household_id == Enrollment.household_id,  # as household_of: IS NULL
                               and_(asked.household_id.is_(None), Enrollment.household_id.is_(None)))))
@@ -140,7 +137,20 @@ def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household |
         .outerjoin(Organization, and_(Organization.data_source_id == Project.data_source_id,
                                       Organization.organization_id == Project.organization_id))
         .outerjoin(Funder, funders_joined)
-        .where(asked.id == enrollment_id, asked.date_deleted.is_(None), Enrollment.date_deleted.is_(None))).all()
+        .where(asked.id == bindparam("enrollment_id"), asked.date_deleted.is_(None),
+               Enrollment.date_deleted.is_(None)))
+
+
+def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household | None:
+    """The household of enrollment ``enrollment_id`` as the page needs it, in one query (a
+    row per member and funder row), or None when there is no such enrollment (or it is
+    deleted) or ``actor`` may not see it. Who fills this stage: everyone still enrolled (an
+    exit assessment: everyone), head of household first, as ``household_of``. The query
+    also reads what the sharing policy's write check needs: which members ``actor`` may
+    see and the project's agency."""
+    # The visibility condition is the actor's; the rest of the statement is built once.
+    rows = db.session.execute(_household_statement().add_columns(policy.enrollment_condition(actor).label("visible")),
+                              {"enrollment_id": enrollment_id}).all()
     funder_rows = funder_rows_of(rows)
     rows = list({row[0].id: row for row in rows}.values())  # one per member
     mine = next((row for row in rows if row[0].id == enrollment_id), None)
@@ -156,6 +166,15 @@ def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household |
                      funder_rows=funder_rows, access=access)
 
 
+@functools.cache
+def _responses_statement():
+    """:func:`_responses`' query, built once (and its SQL cache key worked out once)."""
+    return (select(FormResponse)
+            .where(FormResponse.enrollment_id.in_(bindparam("ids", expanding=True)),
+                   or_(FormResponse.stage == bindparam("stage"), FormResponse.status == "submitted"))
+            .order_by(FormResponse.id))
+
+
 def _responses(members: list[Enrollment], stage: str) -> tuple[dict[tuple[int, str], FormResponse],
                                                                    dict[int, dict[str, Any]]]:
     """In one query: the latest saved response of each member and form at this stage, and
@@ -163,9 +182,7 @@ def _responses(members: list[Enrollment], stage: str) -> tuple[dict[tuple[int, s
     ``previous_answers`` picks them: newest submission, then highest id)."""
     found: dict[tuple[int, str], FormResponse] = {}
     previous: dict[int, tuple[Any, int, dict[str, Any]]] = {}
-    for response in db.session.scalars(select(FormResponse).where(
-            FormResponse.enrollment_id.in_([e.id for e in members]),
-            or_(FormResponse.stage == stage, FormResponse.status == "submitted")).order_by(FormResponse.id)):
+    for response in db.session.scalars(_responses_statement(), {"ids": [e.id for e in members], "stage": stage}):
         if response.stage == stage:
             found[(response.enrollment_id, response.form_key)] = response
         if response.status == "submitted":  # every submission has its time; none would rank last
@@ -297,6 +314,10 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
         flash("That form was already sent.", "info")
         return True
     originals = [item.response for item in page]
+    # The page's new forms, as the database's unique index knows them: read now, for
+    # naming a lost race after the rollback (which leaves the rows unreadable till reloaded).
+    new_forms = {(item.context.enrollment.id, item.form.key, item.context.stage): item for item in page
+                 if item.response is None and item.context.enrollment is not None}
     # What the page's query read of the sharing policy, if it is still this transaction's.
     access = getattr(page, "access", None)
     known = {}
@@ -329,13 +350,17 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
                 failed = True
                 item.problem = str(exc)
             except IntegrityError:
-                # Another save of the same form won the race past the check above; the
-                # transaction is lost, so the other members' forms are not tried.
-                db.session.rollback()
+                # Another save of the same form won the race past the check above (seen at a
+                # query that flushed); the transaction is lost, so the others are not tried.
+                _lost_race(page, new_forms)
                 failed = True
-                item.problem = ("Someone else saved this form for this enrollment just now. Nothing of yours was "
-                                "saved: reload the page to see their answers.")
                 break
+    if not failed:
+        try:  # every member's rows in one flush (the saves above leave them unflushed)
+            db.session.flush()
+        except IntegrityError:
+            _lost_race(page, new_forms)
+            failed = True
     if failed:
         # The page is shown again: what was typed (errors or not), as the engine reads it,
         # before the rollback (as the saves left the records). Only now: a saved page
@@ -353,3 +378,22 @@ def _save(page: list[MemberForm], *, submit: bool, token: str, result_url: str) 
         return True
     db.session.commit()
     return False
+
+
+_LOST_RACE = ("Someone else saved this form for this enrollment just now. Nothing of yours was saved: reload the "
+              "page to see their answers.")
+
+
+def _lost_race(page: list[MemberForm], new_forms: dict[tuple[int, str, str], MemberForm]) -> None:
+    """Roll back a page whose flush the database refused (someone else's intake of one of
+    its members won the race past the checks), and say so at the forms they saved: those
+    of the page's ``new_forms`` (by enrollment id, form key and stage) that exist now, else
+    every new form (theirs may not be visible yet)."""
+    db.session.rollback()
+    taken = set()
+    if new_forms:
+        taken = set(db.session.execute(
+            select(FormResponse.enrollment_id, FormResponse.form_key, FormResponse.stage)
+            .where(FormResponse.enrollment_id.in_(sorted({key[0] for key in new_forms})))).tuples())
+    for item in [item for key, item in new_forms.items() if key in taken] or list(new_forms.values()) or page[:1]:
+        item.problem = _LOST_RACE

@@ -87,8 +87,9 @@ def _attrs(record: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {hud_file.column(name).attr: value for name, value in fields.items()}
 
 
-def _update_shared(actor: Actor, row: Any, record: str, fields: dict[str, Any]) -> None:
-    """Set the answered fields of a shared row; audit what changed."""
+def _update_shared(actor: Actor, row: Any, record: str, fields: dict[str, Any], *, flush: bool = True) -> None:
+    """Set the answered fields of a shared row; audit what changed. ``flush``: False
+    leaves the UPDATE to the caller's flush (a page's members' rows go in together)."""
     values = {attr: value for attr, value in _attrs(record, fields).items() if value is not None}
     before = _snapshot(row, list(values))
     changed = {attr: value for attr, value in values.items() if getattr(row, attr) != value}
@@ -97,7 +98,8 @@ def _update_shared(actor: Actor, row: Any, record: str, fields: dict[str, Any]) 
     for attr, value in changed.items():
         setattr(row, attr, value)
     stamp_changed(row, actor)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     audit.record("record.update", subject_type=record, subject_id=getattr(row, SPEC[record].key.attr),
                  details=audit.changes(before, _snapshot(row, list(values))))
 
@@ -116,10 +118,13 @@ def _new_row(actor: Actor, record: str, source_id: int, enrollment: Any, extra: 
 
 
 @operation("assessments.apply_submission", permission="assessments.edit")
-def apply_submission(actor: Actor, context: Any, submission: Any, response: Any) -> dict[str, Any]:
+def apply_submission(actor: Actor, context: Any, submission: Any, response: Any, *,
+                     flush: bool = True) -> dict[str, Any]:
     """Write ``submission.records`` and ``submission.custom`` for ``context``; returns
     (and stores in ``response.written``) the rows written, so a resubmission updates them.
-    Flushes; the caller commits."""
+    Flushes; the caller commits. ``flush``: False for a caller that flushes once for
+    several submissions (a household's page): changed Client and Enrollment fields and
+    the response are then left for that flush (new rows are still flushed, for their ids)."""
     from ..forms.items import STAGE_CODES
 
     enrollment, client = context.enrollment, context.client
@@ -146,7 +151,7 @@ def apply_submission(actor: Actor, context: Any, submission: Any, response: Any)
             raise AssessmentError(f"This form records {record} data, which belongs to an enrollment; "
                                   "open it from the client's enrollment.")
         if record == "Enrollment":
-            _update_shared(actor, enrollment, record, fields)
+            _update_shared(actor, enrollment, record, fields, flush=flush)
             continue
         if record == "Exit":
             row = db.session.scalar(select(Exit).where(Exit.data_source_id == enrollment.data_source_id,
@@ -189,7 +194,8 @@ def apply_submission(actor: Actor, context: Any, submission: Any, response: Any)
 
     _write_custom(context, submission, client, enrollment, stage_code, info_date)
     response.written = written
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return written
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -30,7 +30,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
@@ -81,6 +81,15 @@ def current_account() -> Account | None:
     return g.current_account
 
 
+@cache
+def _account_statement():
+    """:func:`_load_account`'s query, built once: every request runs it, and a statement
+    reused keeps its SQL cache key where a new one is built and keyed again each time."""
+    return (select(Account, AccountOrganization.organization_id)
+            .outerjoin(AccountOrganization, AccountOrganization.account_id == Account.id)
+            .where(Account.id == bindparam("account_id")))
+
+
 def _load_account() -> Account | None:
     account_id = session.get("account_id")
     if not isinstance(account_id, int):
@@ -88,10 +97,7 @@ def _load_account() -> Account | None:
     # The account and its memberships in one query: every page needs both (the actor's
     # organizations decide what it may see), and each is read afresh per request, so a
     # revoked role, membership or password takes effect at the next request.
-    rows = db.session.execute(
-        select(Account, AccountOrganization.organization_id)
-        .outerjoin(AccountOrganization, AccountOrganization.account_id == Account.id)
-        .where(Account.id == account_id)).all()
+    rows = db.session.execute(_account_statement(), {"account_id": account_id}).all()
     account = rows[0][0] if rows else None
     if account is None or not account.is_active or session.get("session_version") != session_version(account):
         session.clear()
