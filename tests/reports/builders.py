@@ -7,8 +7,8 @@ from typing import Any
 
 from hmis.extensions import db
 from hmis.models import (
-    Assessment, Client, DataSource, Disabilities, Enrollment, Event, Exit, IncomeBenefits, Organization, Project,
-    ProjectCoC, Services,
+    Assessment, CEParticipation, Client, DataSource, Disabilities, Enrollment, Event, Exit, IncomeBenefits,
+    Organization, Project, ProjectCoC, Services,
 )
 
 START, END = date(2025, 10, 1), date(2026, 9, 30)
@@ -42,6 +42,15 @@ class World:
                                   coc_code=coc))
         db.session.flush()
         return project_id
+
+    def ce_access_point(self, project_id: str, start: str = "2020-01-01", end: str | None = None,
+                        access_point: int = 1) -> None:
+        """A 2.09 Coordinated Entry Participation record: the project is an access point from ``start``."""
+        db.session.add(CEParticipation(data_source_id=self.source.id, ce_participation_id=self._id("CEP"),
+                                       project_id=project_id, access_point=access_point,
+                                       ce_participation_status_start_date=d(start),
+                                       ce_participation_status_end_date=d(end) if end else None))
+        db.session.flush()
 
     def client(self, dob: str | None = "1980-01-01", **fields: Any) -> str:
         personal_id = fields.pop("personal_id", None) or self._id("C")

@@ -365,6 +365,7 @@ def test_q27b_parenting_youth(world):
 def test_ce_apr_q9c_q9d_event_after_the_latest_assessment(world):
     sync_folder(ROOT / "report_definitions")
     ce = world.project(14)
+    world.ce_access_point(ce)
     c1 = world.client()
     s1 = world.enroll(c1, ce, "2026-01-10")
     world.assessment(c1, s1, "2026-01-10")
@@ -386,14 +387,16 @@ def test_ce_apr_q9c_q9d_event_after_the_latest_assessment(world):
     db.session.commit()
     tables = {t["id"]: {row["label"]: row["cells"] for row in t["rows"]}
               for t in run_now("ce-apr", ReportParameters(START, END))["tables"]}
+    # one event per household, the latest (HUD's answer key): c1's PSH referral, c2's ES, c3's crisis
+    # needs assessment referral; columns Total, Without Children, ... (households of one)
     q9c, q9d = tables["Q9c"], tables["Q9d"]
-    assert q9c["Referral to prevention assistance project"] == [1]
-    assert q9c["Problem solving/diversion/rapid resolution"] == [0]
-    assert q9c["Referral to scheduled CE crisis needs assessment"] == [1]
-    assert q9c["Total"] == [2]
-    assert q9d["Referral to PSH opening"] == [1] and q9d["Referral to RRH opening"] == [0]
-    assert q9d["Referral to ES bed opening"] == [1] and q9d["Referral to TH bed/unit opening"] == [0]
-    assert q9d["Total"] == [2]
+    assert q9c["Referral to Prevention Assistance project"][0] == 0      # c1's, before its PSH referral
+    assert q9c["Problem Solving/Diversion/Rapid Resolution intervention or service"][0] == 0
+    assert q9c["Referral to scheduled Coordinated Entry Crisis Needs Assessment"][0] == 1
+    assert q9c["Total"][0] == 1
+    assert q9d["PSH project resource opening"][0] == 1 and q9d["RRH project resource opening"][0] == 0
+    assert q9d["Emergency Shelter bed opening"][0] == 1 and q9d["Transitional Housing bed/unit opening"][0] == 0
+    assert q9d["Total"][0] == 2
 
 
 def test_q13_number_of_conditions(coc):

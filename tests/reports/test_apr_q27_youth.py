@@ -171,7 +171,7 @@ def test_q27e_q27j_length_of_participation(apr):
     assert q27e["366 to 730 days (1-2 Yrs)"] == [1, 0, 1]     # W 669
     assert q27e["Total"] == [7, 3, 4]
     q27j = apr["Q27j"]   # columns: Leavers, Stayers
-    assert q27j["Average Length"] == [132.67, 402.75]         # (19+151+228)/3; (334+304+304+669)/4
+    assert q27j["Average Length"] == [132.6667, 402.75]       # (19+151+228)/3; (334+304+304+669)/4 (Data Lab: 4 decimals)
     assert q27j["Median Length"] == [151, 319]                # middle of 19, 151, 228; (304+334)/2
 
 

@@ -158,6 +158,7 @@ def test_ce_apr_lists_its_project_and_checks_pii(world):
     (missing); C2 assessed before the range (not in the CE APR at all)."""
     sync_folder(ROOT / "report_definitions")
     ce = world.project(14, project_id="CE1", name="Front Door")
+    world.ce_access_point(ce)  # 2.09: only assessments made at an access point count
     c1 = world.client(name_data_quality=2, ssn_data_quality=99)
     c2 = world.client()
     e1, e2 = world.enroll(c1, ce, "2026-01-01"), world.enroll(c2, ce, "2025-06-01")

@@ -81,6 +81,7 @@ def test_caper_length_of_participation_bands(world):
 def test_ce_apr_uses_the_latest_assessment_in_the_range(world):
     sync_folder(ROOT / "report_definitions")
     ce = world.project(14)
+    world.ce_access_point(ce)
     a, b, c = world.client(), world.client(), world.client()
     sa_ = world.enroll(a, ce, "2025-11-01")
     world.assessment(a, sa_, "2025-11-01", assessment_type=1, prioritization=2)
@@ -94,9 +95,13 @@ def test_ce_apr_uses_the_latest_assessment_in_the_range(world):
     tables = _tables("ce-apr")
     assert tables["Q5a"]["Total Number of Persons Served"]["Count of Clients"] == 1
     q9a = tables["Q9a"]
-    assert q9a["In person"]["Total Households"] == 1 and q9a["Phone"]["Total Households"] == 0
-    assert tables["Q9b"]["Placed on prioritization list"]["Total Households"] == 1
-    assert tables["Q10"]["All events"] == {"People with events": 1, "Events": 2}
+    assert q9a["In-person"]["Total"] == 1 and q9a["Phone"]["Total"] == 0
+    assert tables["Q9b"]["Placed on Prioritization List (Prioritized)"]["Total"] == 1
+    # Q10: both assessments in the range, and the two ES referrals (builders' default event 10)
+    q10 = tables["Q10"]
+    assert q10["Crisis Needs Assessment"]["Total Occurrences"] == 0
+    assert q10["Housing Needs Assessment"]["Total Occurrences"] == 2
+    assert q10["Referral to Emergency Shelter bed opening"]["Total Occurrences"] == 2
 
 
 def test_data_quality_completeness_and_timeliness(world):

@@ -38,6 +38,8 @@ from .shipped_apr import report_tables
 def _world() -> None:
     world = World()
     shelter, ce, outreach = world.project(0), world.project(14, name="Coordinated entry"), world.project(4)
+    for project in (shelter, ce, outreach):  # each a CE access point (2.09)
+        world.ce_access_point(project)
     a = world.client("1980-01-01", veteran_status=1, name_data_quality=99)
     b = world.client("2005-06-01", veteran_status=0, name_data_quality=99)
     c = world.client("1979-01-01", veteran_status=0)

@@ -10,8 +10,8 @@ several tables share (a household-type column, a table filter) once for all of t
 ``OFFSET 0`` keeps PostgreSQL and SQLite from folding the inner query into the aggregates,
 which would work each rule out again in every cell that reads it. A batch stays under the
 databases' limits on the columns of one ``SELECT`` (PostgreSQL 1,664, SQLite 2,000), so the
-APR's tables take a few scans instead of one each. Medians are one small query per cell
-(SQLite has no percentile function).
+APR's tables take a few scans instead of one each. Medians are aggregates of the batch on
+PostgreSQL, one small query per cell on SQLite (it has no percentile function).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from .definition import Table
+from .definition import Measure, Table
 
 if TYPE_CHECKING:  # the engine passes itself in; importing it here would be circular
     from .engine import ReportEngine, _Parts
@@ -72,7 +72,7 @@ def _plan(engine: ReportEngine, table: Table) -> _Planned:
             parts = engine.parts(table, row, column)
             cells.append((r, c, parts))
             keys |= {key for key, _ in _rules(parts)}
-            outputs += {"percent": 2, "median": 0}.get(parts.measure.kind, 1)
+            outputs += {"percent": 2, "median": 1 if engine.medians_in_batch else 0}.get(parts.measure.kind, 1)
     return _Planned(table, cells, keys, outputs)
 
 
@@ -149,16 +149,16 @@ def _run_batch(engine: ReportEngine, connection: sa.Connection, batch: _Batch) -
         percent_cells = set()
         for r, c, parts, _ in cells:
             kind = parts.measure.kind
-            if kind == "median":
+            if kind == "median" and not engine.medians_in_batch:
                 # over the universe table itself: the batch's inner query carries every rule of the batch
                 median = engine.median(engine.cell(table, table.rows[r], table.columns[c]))
-                grid[r][c] = _number(connection.execute(median).scalar())
+                grid[r][c] = _finished(connection.execute(median).scalar(), parts.measure, _number)
             elif kind == "percent":
                 grid[r][c] = _fraction(values[position], values[position + 1])
                 percent_cells.add((r, c))
                 position += 2
             else:
-                grid[r][c] = _number(values[position])
+                grid[r][c] = _finished(values[position], parts.measure, _number)
                 position += 1
         results[table.id] = {
             "id": table.id, "title": table.title, "description": table.description,
@@ -168,3 +168,8 @@ def _run_batch(engine: ReportEngine, connection: sa.Connection, batch: _Batch) -
                      for r, row in enumerate(table.rows)],
         }
     return results
+
+
+def _finished(value: Any, measure: Measure, default: Callable[[Any], Any]) -> Any:
+    """A value cell as written: rounded as its measure asks (``decimals``), else the engine's default."""
+    return default(value) if measure.decimals is None else measure.rounded(value)

@@ -14,6 +14,7 @@ The YAML shape (checked by the JSON Schema in :mod:`hmis.reports.schema`)::
         title: Number of persons served
         measure: persons                      # persons | households | enrollments |
                                               # {sum|average|median: expr} | {percent: {of: expr, within: column}}
+                                              # {average: expr, decimals: 0}: rounded as HUD's Data Lab rounds
         columns: household_types              # a column set's name, or a list
         rows:
           - {label: Adults, when: "is_adult"}
@@ -50,6 +51,19 @@ class Measure:
     expression: str | None = None  #: sum/average/median: the value; percent: the denominator ("of")
     within: str = "table"  #: percent: which axis' predicate the denominator keeps
     unit: str = "persons"  #: percent: what is counted
+    #: sum/average/median: round the cell to this many decimals as HUD's Data Lab (R's ``round()``) does;
+    #: None keeps the engine's default of two decimals
+    decimals: int | None = None
+
+    def rounded(self, value: Any) -> Any:
+        """``value`` rounded to :attr:`decimals`, as R's ``round()`` rounds HUD's answer key: to the
+        nearest, a tie to the even digit (10.5 -> 10, 11.5 -> 12), decided on the value as a double
+        (so 2.675, a hair under, gives 2.67). The databases' exact or float averages of whole days
+        are the same double, so PostgreSQL and SQLite agree. Whole results come back as ``int``."""
+        if value is None or self.decimals is None:
+            return value
+        rounded = round(float(value), self.decimals)
+        return int(rounded) if rounded == int(rounded) else rounded
 
 
 @dataclass(frozen=True)
@@ -143,10 +157,11 @@ def _measure(raw: Any) -> Measure | None:
         return None
     if isinstance(raw, str):
         return Measure(raw)
-    (kind, value), = raw.items()
+    decimals = raw.get("decimals")
+    (kind, value), = ((key, item) for key, item in raw.items() if key != "decimals")
     if kind == "percent":
         return Measure("percent", value.get("of", "true"), value.get("within", "table"), value.get("unit", "persons"))
-    return Measure(kind, value)
+    return Measure(kind, value, decimals=decimals)
 
 
 def _quote(value: Any) -> str:
@@ -281,6 +296,10 @@ def _per_project_problems(table: dict[str, Any], columns: list[dict[str, Any]], 
         elif isinstance(measure, dict) and "median" in measure:
             problems.append(DefinitionProblem(f"{path}.columns[{index}].measure", None,
                                               "a 'per: project' table cannot show a median"))
+        elif isinstance(measure, dict) and "decimals" in measure:
+            problems.append(DefinitionProblem(f"{path}.columns[{index}].measure.decimals", None,
+                                              "a 'per: project' table writes its own two decimals; "
+                                              "it takes no 'decimals'"))
         if "set" in column or "group" in column:
             problems.append(DefinitionProblem(f"{path}.columns[{index}]", None,
                                               "a 'per: project' table takes plain columns (no 'set' or 'group')"))
@@ -290,10 +309,27 @@ def _per_project_problems(table: dict[str, Any], columns: list[dict[str, Any]], 
 def _measure_problems(raw: Any, names: dict[str, Type], path: str) -> list[DefinitionProblem]:
     if raw is None or isinstance(raw, str):
         return []
-    (kind, value), = raw.items()
+    problems = _decimals_problems(raw, path)
+    kinds = [key for key in raw if key != "decimals"]
+    if len(kinds) != 1:
+        return problems  # the schema says which measure is missing or doubled
+    kind, value = kinds[0], raw[kinds[0]]
     if kind == "percent":
-        return expression_problems(value.get("of", "true"), names, f"{path}.percent.of", expect="yes/no")
-    return expression_problems(value, names, f"{path}.{kind}", expect="number")
+        return problems + expression_problems(value.get("of", "true"), names, f"{path}.percent.of", expect="yes/no")
+    return problems + expression_problems(value, names, f"{path}.{kind}", expect="number")
+
+
+#: The most decimals a cell may ask for: HUD's answer key writes at most four.
+MAX_DECIMALS = 4
+
+
+def _decimals_problems(raw: dict[str, Any], path: str) -> list[DefinitionProblem]:
+    """``decimals`` rounds a value measure's cell (the schema checks it is a whole number 0 to 4); a
+    percentage is HUD's four-decimal fraction and a count is whole, so neither takes it."""
+    if "decimals" in raw and not any(kind in raw for kind in VALUE_MEASURES):
+        return [DefinitionProblem(f"{path}.decimals", None, "'decimals' rounds a sum, average or median, "
+                                                           "and this measure is none of them")]
+    return []
 
 
 def _bound(items: list[dict[str, Any]], names: dict[str, Type]) -> dict[str, Type]:

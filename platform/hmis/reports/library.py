@@ -62,6 +62,9 @@ class Derived:
         self.needs = needs
 
 
+#: The CE APR's assessment and event look-ups run only for rows of assessed households.
+_CE_ASSESSED = ("ce_household_assessed",)
+
 #: In dependency order: each needs only names above it (or in BASE).
 DERIVED: dict[str, Derived] = {
     "is_adult": Derived("yes/no", "Age 18 or over (age at the later of project start and report start).",
@@ -89,7 +92,7 @@ DERIVED: dict[str, Derived] = {
                                                 "when all are, else 'dk_pnta' when any is, else 'missing'."),
     "move_in_adjusted": Derived("date", "Housing move-in date as HUD adjusts it (the HoH's, for members "
                                         "present then; none when invalid or after report end)."),
-    "moved_in": Derived("yes/no", "Moved into housing by report end (PSH, OPH, RRH).",
+    "moved_in": Derived("yes/no", "Moved into housing by report end (PSH, OPH, RRH, Pay for Success).",
                         "move_in_adjusted is not null", ("move_in_adjusted",)),
     "length_of_stay": Derived("number", "Days from project start to exit or report end + 1 (ES-NbN: bed nights)."),
     "bed_nights": Derived("number", "Nights inside the report range (ES-NbN: distinct bed-night dates)."),
@@ -107,19 +110,32 @@ DERIVED: dict[str, Derived] = {
         "yes/no", "A destination that takes the leaver out of the positive-destination rate.",
         "coalesce(if(project_type = 4, destination in [206, 329, 24], destination in [206, 215, 225, 24]), false)"),
     "ce_assessment_in_range": Derived("yes/no", "A coordinated entry assessment (4.19) of this stay dated in the range."),
-    "ce_household_assessed": Derived("yes/no", "CE APR universe: a stay of this person's household (same household "
-                                               "id, same project) has a coordinated entry assessment (4.19) dated in "
-                                               "the range. 4.19 is collected for the head only, so members count "
-                                               "through the head's assessment."),
-    "ce_assessment_type": Derived("number", "Assessment type (4.19.3) of the stay's latest assessment in the range."),
-    "ce_assessment_level": Derived("number", "Assessment level (4.19.4) of the stay's latest assessment in the range."),
-    "ce_prioritization_status": Derived("number", "Prioritization status (4.19.7) of the stay's latest "
-                                                  "assessment in the range."),
-    "ce_access_event": Derived("number", "CE APR Q9c: the access event (4.20.2 codes 1-4) following the stay's latest "
-                                         "assessment in range: the latest one from that assessment to report end + 90 "
-                                         "days and before any later assessment."),
-    "ce_referral_event": Derived("number", "CE APR Q9d: the referral event (4.20.2 codes 5-18) chosen the same way."),
-    "ce_events_in_range": Derived("number", "Coordinated entry events (4.20) of this stay dated in the range."),
+    "ce_household_assessed": Derived("yes/no", "CE APR universe: the latest coordinated entry assessment (4.19) "
+                                               "dated in the range on a stay of this person's household (same "
+                                               "household id, same project), made while the project was a CE access "
+                                               "point (2.09), falls inside this person's stay. 4.19 is collected for "
+                                               "the head only, so members count through the head's assessment."),
+    "ce_assessment_date": Derived("date", "CE APR: date of the household's latest coordinated entry assessment "
+                                          "(4.19) in the range, on any member's stay of this household and project "
+                                          "(ties on one date: the first recorded).", needs=_CE_ASSESSED),
+    "ce_assessment_type": Derived("number", "Assessment type (4.19.3) of the household's latest assessment in the "
+                                            "range.", needs=_CE_ASSESSED),
+    "ce_assessment_level": Derived("number", "Assessment level (4.19.4) of the household's latest assessment in the "
+                                             "range.", needs=_CE_ASSESSED),
+    "ce_prioritization_status": Derived("number", "Prioritization status (4.19.7) of the household's latest "
+                                                  "assessment in the range.", needs=_CE_ASSESSED),
+    "ce_event": Derived("number", "CE APR Q9c/Q9d: the event (4.20.2) following the household's latest assessment: "
+                                  "the client's latest event dated from that assessment to report end + 90 days and "
+                                  "before their latest assessment after report end, one on this stay first, else "
+                                  "one on any stay.", needs=_CE_ASSESSED),
+    "ce_event_referral_result": Derived("number", "Referral result (4.20.D) of that event.", needs=_CE_ASSESSED),
+    "ce_event_prob_sol_result": Derived("number", "Problem solving/diversion result (4.20.A) of that event.",
+                                        needs=_CE_ASSESSED),
+    "ce_event_case_manage_after": Derived("number", "Enrolled in aftercare (4.20.B) on that event.",
+                                          needs=_CE_ASSESSED),
+    "ce_events_in_range": Derived("number", "Coordinated entry events (4.20) dated in the range on any of the "
+                                            "client's stays in the reported projects while a CE access point "
+                                            "(2.09)."),
 }
 
 #: Data collection points with an income record: start (stage 1 on the start date), the annual
@@ -288,6 +304,10 @@ DERIVED["long_term_stayer"] = Derived(
     needs=("length_of_stay", "adult_or_hoh", "is_adult"))
 DERIVED["path_funded"] = Derived(
     "yes/no", "The stay's project has a PATH grant (2.06 funder 21): APR Q6f counts its SSO contacts.")
+DERIVED["pay_for_success"] = Derived(
+    "yes/no", "The stay's project is of type 7 (Other) with a Pay for Success grant (2.06 funder 35): HUD "
+              "reports it like PSH and RRH wherever a housing move-in counts (APR/CAPER Q7a, Q7b, Q8a, Q8b, "
+              "Q22c, Q22e-g; APR Q27k, Q27l).")
 DERIVED["last_bed_night"] = Derived(
     "date", "The stay's latest bed night dated from its start, before its exit and by report end (APR Q6f).")
 
@@ -297,6 +317,33 @@ DERIVED["disabling_condition_issue"] = Derived(
               "disability type (4.05-4.10, dated by report end) is yes for developmental disability or HIV/AIDS, "
               "or yes and indefinite and impairing for another type.")
 
+# CE APR Q10: assessments (by level, 4.19.4) and events (by 4.20.2 code, and by result where the shell has
+# a result column) dated in the range, on any of the client's stays in the reported projects.
+#: Result columns of Q10: (Event field, value) and the event codes each applies to (HUD's answer key).
+CE_REFERRAL_RESULT_EVENTS = (10, 11, 12, 13, 14, 15, 17, 18)
+CE_EVENT_OUTCOMES = {
+    "successful": ("referral_result", 1, CE_REFERRAL_RESULT_EVENTS),
+    "client_rejected": ("referral_result", 2, CE_REFERRAL_RESULT_EVENTS),
+    "provider_rejected": ("referral_result", 3, CE_REFERRAL_RESULT_EVENTS),
+    "rehoused": ("prob_sol_div_rr_result", 1, (2,)),
+    "aftercare": ("referral_case_manage_after", 1, (5,)),
+}
+#: name -> (record, code, outcome): what each count counts (read by the CE activity pass in universe.py)
+CE_ACTIVITY_COUNTS: dict[str, tuple[str, int, str | None]] = {
+    "ce_assessments_crisis": ("assessment", 1, None), "ce_assessments_housing": ("assessment", 2, None)}
+for _code in range(1, 19):
+    CE_ACTIVITY_COUNTS[f"ce_events_{_code}"] = ("event", _code, None)
+    for _outcome, (_, _, _codes) in CE_EVENT_OUTCOMES.items():
+        if _code in _codes:
+            CE_ACTIVITY_COUNTS[f"ce_events_{_code}_{_outcome}"] = ("event", _code, _outcome)
+for _name, (_record, _code, _outcome) in CE_ACTIVITY_COUNTS.items():
+    DERIVED[_name] = Derived("number", f"CE APR Q10: {_record}s dated in the range on any of the client's stays in "
+                                       "the reported projects while a CE access point (2.09), "
+                                       f"{'level' if _record == 'assessment' else 'event'} "
+                                       f"{_code}" + (f", result {_outcome.replace('_', ' ')}" if _outcome else "")
+                                       + ".")
+DERIVED["ce_activity_in_range"] = Derived("yes/no", "CE APR Q10: the client has a coordinated entry assessment or "
+                                                    "event dated in the range on a stay in the reported projects.")
 ORDER = tuple(DERIVED)
 ATTRIBUTES: dict[str, str] = {**BASE, **{name: d.kind for name, d in DERIVED.items()}}
 #: Dotted names for the run's parameters, usable in every expression.

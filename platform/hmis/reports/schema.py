@@ -10,19 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 from ..definitions import register_schema, register_validator
-from .definition import COUNT_UNITS, PERCENT_WITHIN, VALUE_MEASURES, definition_problems
+from .definition import COUNT_UNITS, MAX_DECIMALS, PERCENT_WITHIN, VALUE_MEASURES, definition_problems
 from .projects import PROJECT_FIELDS
 
 _TEXT = {"type": "string", "minLength": 1}
 _MEASURE = {
-    "oneOf": [
-        {"enum": list(COUNT_UNITS)},
-        *({"type": "object", "required": [kind], "additionalProperties": False, "properties": {kind: _TEXT}}
-          for kind in VALUE_MEASURES),
-        {"type": "object", "required": ["percent"], "additionalProperties": False, "properties": {
-            "percent": {"type": "object", "additionalProperties": False, "properties": {
-                "of": _TEXT, "within": {"enum": list(PERCENT_WITHIN)}, "unit": {"enum": list(COUNT_UNITS)}}}}},
-    ]
+    # A count is one word; anything else is an object naming one kind (a string and an object are told
+    # apart first, so a problem inside the object is reported as itself, not as "not a count").
+    "if": {"type": "string"},
+    "then": {"enum": list(COUNT_UNITS)},
+    "else": {
+        "type": "object",
+        # decimals rounds a sum, average or median (Measure.rounded); on a percentage, definition.py refuses it
+        "properties": {"decimals": {"type": "integer", "minimum": 0, "maximum": MAX_DECIMALS}},
+        "oneOf": [
+            *({"required": [kind], "additionalProperties": False, "properties": {kind: _TEXT, "decimals": True}}
+              for kind in VALUE_MEASURES),
+            {"required": ["percent"], "additionalProperties": False, "properties": {
+                "decimals": True,
+                "percent": {"type": "object", "additionalProperties": False, "properties": {
+                    "of": _TEXT, "within": {"enum": list(PERCENT_WITHIN)}, "unit": {"enum": list(COUNT_UNITS)}}}}},
+        ],
+    },
 }
 _AXIS_ITEM = {
     "type": "object",

@@ -6,6 +6,8 @@ household's type and chronic status from *every* active member, then keep each
 person's latest stay. This module writes that as layered SQL that runs unchanged on
 PostgreSQL and SQLite:
 
+``disabled_at_start`` the stays with a start disability record that makes a disabling condition
+              (read by the chronic-status test of the stays and of the household histories);
 ``stays``     enrollments active in the range (Method 1; ES night-by-night by Method 2),
               with the client, the exit and the per-stay facts (age, CH at start);
 ``household`` window functions over each household's active members (type, HoH start,
@@ -36,7 +38,8 @@ from sqlalchemy.sql.selectable import Select
 
 from ..expressions import to_sql
 from ..models import (
-    Assessment, Client, Disabilities, Enrollment, Event, Exit, Funder, IncomeBenefits, Project, ProjectCoC, Services,
+    Assessment, CEParticipation, Client, Disabilities, Enrollment, Event, Exit, Funder, IncomeBenefits, Project,
+    ProjectCoC, Services,
 )
 from ..models.identity import PersonKey
 from ..models.privacy import ClientSSN
@@ -57,12 +60,12 @@ __all__ = ["Step", "Universe", "build_universe", "household_key", "person_key"]
 NIGHT_BY_NIGHT = 1
 #: Project types where a housing move-in date applies (PSH, OPH, RRH).
 MOVE_IN_TYPES = (3, 9, 10, 13)
-#: 4.20.2 event codes: access events (CE APR Q9c) and referrals to projects and services (Q9d).
-CE_ACCESS_EVENTS = (1, 2, 3, 4)
-CE_REFERRAL_EVENTS = tuple(range(5, 19))
+#: Pay for Success: a type 7 (Other) project with funder 35 takes a move-in date like PSH and RRH.
+PAY_FOR_SUCCESS_TYPE, PAY_FOR_SUCCESS_FUNDER = 7, 35
 #: Residential project types: on a PIT night an exit that night ends the stay (reports.md Q7b).
 RESIDENTIAL_TYPES = (0, 1, 2, 3, 8, 9, 10, 13)
-#: On a PIT night only PSH and RRH also need the household's move-in (OPH does not: HUD's Q7b).
+#: On a PIT night only PSH and RRH (and Pay for Success) also need the household's move-in (OPH does
+#: not: HUD's Q7b).
 PIT_MOVE_IN_TYPES = (3, 13)
 #: ES, SO and SH: the 3.917 time test applies whatever the prior living situation.
 STREET_SHELTER_TYPES = (0, 1, 4, 8)
@@ -230,12 +233,13 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
             "date_to_street_essh": E.date_to_street_essh}
     age = _expr("age(dob, max(entry_date, report.start))", refs, dialect, today)
     stay_columns["age"] = sa.type_coerce(age, sa.Integer)
-    stay_columns["chronic_individual"] = _chronic_at_start(project_type, dialect, today, refs)
+    disabled = _layer(_disabled_at_start(), "disabled_at_start", prefix, steps, shared=True)
+    stay_columns["chronic_individual"] = _chronic_at_start(project_type, dialect, today, refs, disabled)
     stays = _layer(sa.select(*[column.label(name) for name, column in stay_columns.items()])
                    .select_from(joins).where(*conditions), "stays", prefix, steps)
 
     # ------------------------------------------------------------- household
-    history = _household_history(stays, dialect, today, start_lit)
+    history = _household_history(stays, dialect, today, start_lit, disabled)
     s = stays.c
     by_household = {"partition_by": s.household_key}
     is_adult = s.age >= 18
@@ -327,7 +331,7 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         from_clause = from_clause.outerjoin(alias, alias.id == chosen.c[f"{stage}_record_id"])
         derived.income_aliases[stage] = alias
     # the record look-ups: one pass per record type over every staged row, joined back by the row's key
-    for pass_name, build_pass in (*passes.PASSES, ("pit", _pit_pass)):
+    for pass_name, build_pass in (*passes.PASSES, ("pit", _pit_pass), ("ce_activity", _ce_activity_pass)):
         pass_query = build_pass(staged, needed, params)
         if pass_query is not None:
             found = _layer(pass_query, f"{pass_name}_pass", prefix, steps, shared=True)
@@ -346,6 +350,14 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
 def _pit_name(month: int, as_hoh: bool) -> str:
     name = next(name for name, number in library.PIT_MONTHS.items() if number == month)
     return f"pit_{name}_hoh" if as_hoh else f"pit_{name}"
+
+
+def _pay_for_success(project_type: Any, data_source_id: Any, project_id: Any) -> ColumnElement[bool]:
+    """Type 7 (Other) with any Pay for Success grant (funder 35), whatever its dates (HUD's APR
+    specification and Green River's ``Project#pay_for_success?``): reported like PSH and RRH."""
+    return sa.and_(project_type == PAY_FOR_SUCCESS_TYPE, sa.exists().where(
+        Funder.data_source_id == data_source_id, Funder.project_id == project_id,
+        Funder.date_deleted.is_(None), Funder.funder == PAY_FOR_SUCCESS_FUNDER))
 
 
 def _pit_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select[Any] | None:
@@ -410,9 +422,11 @@ def _pit_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select
         move_in = sa.case((E.entry_date > hoh_move_in, E.entry_date), else_=hoh_move_in)
         not_exited = sa.or_(exit_date.is_(None), exit_date > pit)
         project_type = P.project_type
+        needs_move_in = sa.or_(project_type.in_(PIT_MOVE_IN_TYPES),
+                               _pay_for_success(project_type, P.data_source_id, P.project_id))
         on_night = sa.case(
             (project_type == NIGHT_BY_NIGHT, bed_night),
-            (project_type.in_(PIT_MOVE_IN_TYPES), sa.and_(not_exited, hoh_move_in.is_not(None), move_in <= pit)),
+            (needs_move_in, sa.and_(not_exited, hoh_move_in.is_not(None), move_in <= pit)),
             (project_type.in_(RESIDENTIAL_TYPES), not_exited),
             else_=sa.or_(exit_date.is_(None), exit_date >= pit))
         conditions = [E.entry_date <= pit, on_night]
@@ -453,6 +467,55 @@ def _pit_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select
             .group_by(*found))
 
 
+def _ce_activity_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select[Any] | None:
+    """CE APR Q10: the client's coordinated entry assessments (4.19) and events (4.20) dated in the range, on
+    any of their stays (same data source and PersonalID) in the reported projects, made while the project was
+    a CE access point (2.09), counted by level, by event code and by result (``library.CE_ACTIVITY_COUNTS``);
+    also every event, and every assessment or event.
+
+    Q10 counts every record in the range, not only the latest assessment's household (HUD's answer key,
+    DataLab CE_APR.R, counts all of them): one row per person, so each record is counted once."""
+    counts = [name for name in library.CE_ACTIVITY_COUNTS if name in needed]
+    totals = [name for name in ("ce_events_in_range", "ce_activity_in_range") if name in needed]
+    if not counts and not totals:
+        return None
+    start, end = sa.literal(params.start, sa.Date), sa.literal(params.end, sa.Date)
+    A = Assessment
+    records = sa.union_all(
+        sa.select(A.data_source_id, A.enrollment_id, A.assessment_date.label("day"),
+                  sa.literal("assessment").label("record"),
+                  A.assessment_level.label("code"), sa.null().label("referral_result"),
+                  sa.null().label("prob_sol_div_rr_result"), sa.null().label("referral_case_manage_after"))
+        .where(A.date_deleted.is_(None), A.assessment_date >= start, A.assessment_date <= end),
+        sa.select(Event.data_source_id, Event.enrollment_id, Event.event_date.label("day"),
+                  sa.literal("event").label("record"),
+                  Event.event.label("code"), Event.referral_result, Event.prob_sol_div_rr_result,
+                  Event.referral_case_manage_after)
+        .where(Event.date_deleted.is_(None), Event.event_date >= start, Event.event_date <= end),
+    ).subquery("ce_records")
+    r = records.c
+
+    def counted(record: str, code: int, outcome: str | None) -> ColumnElement[Any]:
+        matches = [r.record == record, r.code == code]
+        if outcome is not None:
+            field, value, _ = library.CE_EVENT_OUTCOMES[outcome]
+            matches.append(r[field] == value)
+        return sa.func.sum(sa.case((sa.and_(*matches), 1), else_=0))
+
+    columns = [counted(*library.CE_ACTIVITY_COUNTS[name]).label(name) for name in counts]
+    columns += [sa.func.sum(sa.case((r.record == "event", 1), else_=0)).label("ce_events_in_range"),
+                sa.func.count().label("ce_records_in_range")]
+    g, key = staged.c, passes.key_of(staged)
+    E, P = Enrollment, Project
+    stays = (staged.join(E.__table__, sa.and_(E.data_source_id == g.data_source_id, E.personal_id == g.personal_id))
+             .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
+             .join(records, sa.and_(r.data_source_id == E.data_source_id, r.enrollment_id == E.enrollment_id)))
+    return (sa.select(*key, *columns).select_from(stays)
+            .where(E.date_deleted.is_(None), P.date_deleted.is_(None), *_project_filters(params),
+                   _ce_access_point_on(P.data_source_id, P.project_id, r.day))
+            .group_by(*key))
+
+
 def _project_filters(params: ReportParameters) -> list[ColumnElement[bool]]:
     E, P = Enrollment, Project
     filters: list[ColumnElement[bool]] = []
@@ -477,7 +540,7 @@ def _project_filters(params: ReportParameters) -> list[ColumnElement[bool]]:
     return filters
 
 
-def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnElement[Any]) -> Any:
+def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnElement[Any], disabled: Any) -> Any:
     """Per household of ``stays``, from every stay of the household, active in the range or not: its first
     start and whether an adult or HoH who started then was chronically homeless at start (1, else 0).
 
@@ -490,7 +553,7 @@ def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnE
     refs = {"dob": C.dob, "entry_date": E.entry_date, "report.start": start_lit,
             "date_to_street_essh": E.date_to_street_essh}
     age = _expr("age(dob, max(entry_date, report.start))", refs, dialect, today)
-    chronic = _chronic_at_start(sa.func.coalesce(P.project_type, -1), dialect, today, refs)
+    chronic = _chronic_at_start(sa.func.coalesce(P.project_type, -1), dialect, today, refs, disabled)
     joins = (E.__table__
              .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
              .join(C.__table__, sa.and_(C.data_source_id == E.data_source_id, C.personal_id == E.personal_id)))
@@ -508,28 +571,57 @@ def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnE
             .group_by(m.household_key).subquery("household_history"))
 
 
+def _ce_access_point_on(data_source_id: Any, project_id: Any, day: Any) -> ColumnElement[bool]:
+    """The project was a coordinated entry access point (2.09, AccessPoint 1) on ``day``: HUD's answer key
+    (DataLab CE_APR.R) counts only the assessments, and Q10 only the events, made in one."""
+    ce = aliased(CEParticipation, name="ce_access_point")
+    return sa.exists().where(
+        ce.data_source_id == data_source_id, ce.project_id == project_id, ce.date_deleted.is_(None),
+        ce.access_point == 1, ce.ce_participation_status_start_date <= day,
+        sa.or_(ce.ce_participation_status_end_date.is_(None), ce.ce_participation_status_end_date >= day)
+    ).correlate_except(ce)  # nested in look-ups: everything but the 2.09 records is the enclosing rows'
+
+
 def _household_ce_assessed(s: Any, params: ReportParameters) -> ColumnElement[int]:
-    """1 when some stay of the row's household in the same project has a CE assessment (4.19) dated in the
-    range, else 0. The CE APR counts households assessed (reports.md §2.4), but 4.19 is collected for the
-    head of household only (standards.md): each member's own stay has none."""
+    """1 when the latest CE assessment (4.19) dated in the range on any stay of the row's household in the
+    same project, made while the project was a CE access point (2.09), falls inside the row's own stay;
+    else 0. The CE APR counts households assessed (reports.md §2.4), but 4.19 is collected for the head of
+    household only (standards.md): the members count through it, when they were there that day (HUD's
+    answer key, DataLab CE_APR.R, keeps the members present on the assessment date)."""
     A = Assessment
-    assessed = sa.exists().where(
+    own_latest = (sa.select(sa.func.max(A.assessment_date)).where(
         A.data_source_id == s.data_source_id, A.enrollment_id == s.enrollment_id, A.date_deleted.is_(None),
-        A.assessment_date >= sa.literal(params.start, sa.Date), A.assessment_date <= sa.literal(params.end, sa.Date))
+        A.assessment_date >= sa.literal(params.start, sa.Date), A.assessment_date <= sa.literal(params.end, sa.Date),
+        _ce_access_point_on(s.data_source_id, s.project_id, A.assessment_date)).scalar_subquery())
     # by project too: a household id shared by stays in two projects is two households here
-    return sa.type_coerce(sa.func.max(sa.case((assessed, 1), else_=0))
-                          .over(partition_by=(s.household_key, s.project_id)), sa.Integer)
+    household_latest = sa.func.max(own_latest).over(partition_by=(s.household_key, s.project_id))
+    inside = sa.and_(household_latest >= s.entry_date, sa.or_(s.exit_date.is_(None), household_latest <= s.exit_date))
+    return sa.type_coerce(sa.case((inside, 1), else_=0), sa.Integer)
+
+
+def _disabled_at_start() -> Select[Any]:
+    """The stays (data source, EnrollmentID) with a start disability record (stage 1) that makes a disabling
+    condition: developmental disability or HIV/AIDS answered yes, or another type answered yes and expected
+    to be long-continued and substantially impairing.
+
+    A layer of its own: the stays and the household histories both test it, and PostgreSQL read the whole
+    disabilities table for each (~0.4 s apiece on a 200,000-client CoC, in parallel workers)."""
+    d = Disabilities
+    return (sa.select(d.data_source_id, d.enrollment_id)
+            .where(d.date_deleted.is_(None), d.data_collection_stage == 1,
+                   sa.or_(sa.and_(d.disability_type.in_(ALWAYS_DISABLING), d.disability_response == 1),
+                          sa.and_(d.disability_response.in_((1, 2, 3)), d.indefinite_and_impairs == 1)))
+            .distinct())
 
 
 def _chronic_at_start(project_type: ColumnElement[int], dialect: str, today: date,
-                      refs: dict[str, Any]) -> ColumnElement[str]:
-    """HUD's 3.917 algorithm for one stay (reports.md §1.1): 'yes', 'no', 'dk_pnta' or 'missing'."""
+                      refs: dict[str, Any], disabled_at_start: Any) -> ColumnElement[str]:
+    """HUD's 3.917 algorithm for one stay (reports.md §1.1): 'yes', 'no', 'dk_pnta' or 'missing'.
+    ``disabled_at_start``: the :func:`_disabled_at_start` layer."""
     E = Enrollment
-    qualifying = sa.exists().where(
-        Disabilities.data_source_id == E.data_source_id, Disabilities.enrollment_id == E.enrollment_id,
-        Disabilities.date_deleted.is_(None), Disabilities.data_collection_stage == 1,
-        sa.or_(sa.and_(Disabilities.disability_type.in_(ALWAYS_DISABLING), Disabilities.disability_response == 1),
-               sa.and_(Disabilities.disability_response.in_((1, 2, 3)), Disabilities.indefinite_and_impairs == 1)))
+    listed = disabled_at_start.c
+    qualifying = sa.tuple_(E.data_source_id, E.enrollment_id).in_(
+        sa.select(listed.data_source_id, listed.enrollment_id))
     disabled = sa.or_(E.disabling_condition == 1, qualifying)
     long_enough_on_street = _expr("days_between(date_to_street_essh, entry_date) >= 365", refs, dialect, today)
     times, months = E.times_homeless_past_three_years, E.months_homeless_past_three_years
@@ -580,6 +672,8 @@ class _Derived:
             built = self.passes["disabilities"][name]
         elif name.startswith("pit_") and name[4:] in library.PIT_MONTHS:
             built = self._present_on_pit(library.PIT_MONTHS[name[4:]])
+        elif name in library.CE_ACTIVITY_COUNTS:
+            built = self._ce_activity_count(name)
         elif name in library.EXPRESSIONS:
             built = self.expr(library.EXPRESSIONS[name])
         else:
@@ -635,7 +729,8 @@ class _Derived:
         when before the HoH's start, after the HoH's exit or after report end."""
         f = self.flat
         hoh_move_in = f["hoh_move_in_date"]
-        valid = sa.and_(f["project_type"].in_(MOVE_IN_TYPES), hoh_move_in >= f["hoh_entry_date"],
+        valid = sa.and_(sa.or_(f["project_type"].in_(MOVE_IN_TYPES), self._pay_for_success()),
+                        hoh_move_in >= f["hoh_entry_date"],
                         hoh_move_in <= sa.literal(self.params.end, sa.Date),
                         sa.or_(f["hoh_exit_date"].is_(None), hoh_move_in <= f["hoh_exit_date"]))
         member_date = sa.case((f["entry_date"] > hoh_move_in, f["entry_date"]), else_=hoh_move_in)
@@ -700,51 +795,101 @@ class _Derived:
     def _ce_household_assessed(self) -> ColumnElement[Any]:
         return self.flat["household_ce_assessed"] == 1
 
-    def _ce_latest(self, column: Any) -> ColumnElement[Any]:
-        return (self._ce_assessments().with_only_columns(column)
-                .order_by(Assessment.assessment_date.desc(), Assessment.id.desc()).limit(1).scalar_subquery())
+    def _ce_household_latest(self, column: Any) -> ColumnElement[Any]:
+        """``column`` of the household's latest assessment (4.19) in the range: on any member's stay of the
+        row's household in the row's project, made while it was a CE access point (2.09), as the universe
+        (ce_household_assessed) counts households.
+
+        HUD's answer key (DataLab CE_APR.R) takes the latest assessment of any member, not only the head's.
+        On one date the first recorded wins (lowest id, the export file's order): DataLab keeps the first row
+        of the file among same-date assessments."""
+        f = self.flat
+        me, member = aliased(Enrollment, name="ce_me"), aliased(Enrollment, name="ce_member")
+        same_household = sa.or_(sa.and_(me.household_id.is_not(None), member.household_id == me.household_id),
+                                member.enrollment_id == me.enrollment_id)
+        # explicit correlation: the event look-ups nest this two deep, and only these tables are its own
+        return self._if_assessed(sa.select(column).where(
+            me.id == f["enrollment_pk"], member.data_source_id == me.data_source_id,
+            member.project_id == me.project_id, same_household, member.date_deleted.is_(None),
+            Assessment.data_source_id == member.data_source_id, Assessment.enrollment_id == member.enrollment_id,
+            Assessment.date_deleted.is_(None), Assessment.assessment_date >= sa.literal(self.params.start, sa.Date),
+            Assessment.assessment_date <= sa.literal(self.params.end, sa.Date),
+            _ce_access_point_on(member.data_source_id, member.project_id, Assessment.assessment_date))
+            .order_by(Assessment.assessment_date.desc(), Assessment.id).limit(1)
+            .correlate_except(Assessment, me, member).scalar_subquery())
+
+    def _if_assessed(self, look_up: ColumnElement[Any]) -> ColumnElement[Any]:
+        """``look_up`` only on rows of assessed households (null elsewhere): both databases skip a CASE's
+        look-up when its condition fails, and most of a CoC's stays were never assessed."""
+        return sa.case((self.flat["household_ce_assessed"] == 1, look_up))
+
+    def _ce_assessment_date(self) -> ColumnElement[Any]:
+        return self._ce_household_latest(Assessment.assessment_date)
 
     def _ce_assessment_type(self) -> ColumnElement[Any]:
-        return self._ce_latest(Assessment.assessment_type)
+        return self._ce_household_latest(Assessment.assessment_type)
 
     def _ce_assessment_level(self) -> ColumnElement[Any]:
-        return self._ce_latest(Assessment.assessment_level)
+        return self._ce_household_latest(Assessment.assessment_level)
 
     def _ce_prioritization_status(self) -> ColumnElement[Any]:
-        return self._ce_latest(Assessment.prioritization_status)
+        return self._ce_household_latest(Assessment.prioritization_status)
 
-    def _ce_following_event(self, codes: tuple[int, ...]) -> ColumnElement[Any]:
-        """The latest event of ``codes`` dated from the stay's latest assessment in range to report end + 90
-        days, and not after a later assessment of the stay (which would start its own window)."""
+    def _ce_chosen_event(self) -> ColumnElement[Any]:
+        """The id of the event (4.20) Q9c/Q9d read, as HUD's answer key (DataLab ``get_relevant_events``) picks it:
+        the client's events on any stay, dated from the household's latest assessment in the range to report
+        end + 90 days and before the client's latest assessment dated after report end (within those 90 days);
+        one on the row's own stay first, else the latest anywhere; on one date the first recorded.
+
+        reports.md §2.4 says "before any later assessment inside that window", i.e. the earliest; DataLab cuts
+        at the latest one, and DataLab generates HUD's answer key, so that is followed here."""
         f = self.flat
-        # explicit correlation: these nest two deep, and only their own tables are theirs
-        anchor = (self._ce_assessments().with_only_columns(Assessment.assessment_date)
-                  .order_by(Assessment.assessment_date.desc(), Assessment.id.desc()).limit(1)
-                  .correlate_except(Assessment).scalar_subquery())
-        later = aliased(Assessment, name="later_assessment")
-        reassessed = sa.exists().where(
-            later.data_source_id == Event.data_source_id, later.enrollment_id == Event.enrollment_id,
-            later.date_deleted.is_(None), later.assessment_date > anchor,
-            later.assessment_date <= Event.event_date).correlate_except(later)
-        window_end = sa.literal(self.params.end + timedelta(days=90), sa.Date)
-        return (sa.select(Event.event).correlate_except(Event).where(
-            Event.data_source_id == f["data_source_id"], Event.enrollment_id == f["enrollment_id"],
-            Event.date_deleted.is_(None), Event.event.in_(codes), Event.event_date >= anchor,
-            Event.event_date <= window_end, ~reassessed)
-            .order_by(Event.event_date.desc(), Event.id.desc()).limit(1).scalar_subquery())
+        end = self.params.end
+        window_end = sa.literal(end + timedelta(days=90), sa.Date)
+        later = aliased(Assessment, name="ce_later_assessment")
+        cutoff = (sa.select(sa.func.max(later.assessment_date)).where(
+            later.data_source_id == f["data_source_id"], later.personal_id == f["personal_id"],
+            later.date_deleted.is_(None), later.assessment_date > sa.literal(end, sa.Date),
+            later.assessment_date <= window_end).correlate_except(later).scalar_subquery())
+        anchor = self._ce_assessment_date()
 
-    def _ce_access_event(self) -> ColumnElement[Any]:
-        return self._ce_following_event(CE_ACCESS_EVENTS)
+        def latest(*where: ColumnElement[bool]) -> ColumnElement[Any]:
+            return (sa.select(Event.id).where(
+                Event.data_source_id == f["data_source_id"], Event.personal_id == f["personal_id"],
+                Event.date_deleted.is_(None), Event.event_date >= anchor, Event.event_date <= window_end,
+                sa.or_(cutoff.is_(None), Event.event_date < cutoff), *where)
+                .order_by(Event.event_date.desc(), Event.id).limit(1)
+                .correlate_except(Event).scalar_subquery())
 
-    def _ce_referral_event(self) -> ColumnElement[Any]:
-        return self._ce_following_event(CE_REFERRAL_EVENTS)
+        # two look-ups, not one ordered by "on this stay": SQLite does not see the row's columns in the
+        # ORDER BY of a look-up nested this deep
+        return sa.func.coalesce(latest(Event.enrollment_id == f["enrollment_id"]), latest())
+
+    def _ce_event_field(self, column: Any) -> ColumnElement[Any]:
+        chosen = aliased(Event, name="ce_chosen_event")
+        return self._if_assessed(sa.select(getattr(chosen, column.key)).where(chosen.id == self._ce_chosen_event())
+                                 .correlate_except(chosen).scalar_subquery())
+
+    def _ce_event(self) -> ColumnElement[Any]:
+        return self._ce_event_field(Event.event)
+
+    def _ce_event_referral_result(self) -> ColumnElement[Any]:
+        return self._ce_event_field(Event.referral_result)
+
+    def _ce_event_prob_sol_result(self) -> ColumnElement[Any]:
+        return self._ce_event_field(Event.prob_sol_div_rr_result)
+
+    def _ce_event_case_manage_after(self) -> ColumnElement[Any]:
+        return self._ce_event_field(Event.referral_case_manage_after)
 
     def _ce_events_in_range(self) -> ColumnElement[Any]:
-        f = self.flat
-        return (sa.select(sa.func.count()).select_from(Event).where(
-            Event.data_source_id == f["data_source_id"], Event.enrollment_id == f["enrollment_id"],
-            Event.date_deleted.is_(None), Event.event_date >= sa.literal(self.params.start, sa.Date),
-            Event.event_date <= sa.literal(self.params.end, sa.Date)).scalar_subquery())
+        return sa.func.coalesce(self.passes["ce_activity"]["ce_events_in_range"], 0)
+
+    def _ce_activity_in_range(self) -> ColumnElement[Any]:
+        return sa.func.coalesce(self.passes["ce_activity"]["ce_records_in_range"], 0) > 0
+
+    def _ce_activity_count(self, name: str) -> ColumnElement[Any]:
+        return sa.func.coalesce(self.passes["ce_activity"][name], 0)
 
     def _dv_survivor(self) -> ColumnElement[Any]:
         """4.11 on the stay's latest record dated by report end that answers it (a record with no survivor
@@ -927,6 +1072,10 @@ class _Derived:
         f = self.flat
         return sa.exists().where(Funder.data_source_id == f["data_source_id"], Funder.project_id == f["project_id"],
                                  Funder.date_deleted.is_(None), Funder.funder == 21)
+
+    def _pay_for_success(self) -> ColumnElement[Any]:
+        f = self.flat
+        return _pay_for_success(f["project_type"], f["data_source_id"], f["project_id"])
 
     def _last_bed_night(self) -> ColumnElement[Any]:
         """From the start, before the exit and by report end (passes.services)."""
