@@ -57,7 +57,7 @@ def _world() -> None:
 def _old_rule_tables(*table_ids: str) -> dict[str, dict[str, list]]:
     """The shipped CE APR with its universe put back to the old per-stay rule."""
     body = yaml.safe_load((DEFINITIONS / "ce-apr.yaml").read_text())
-    assert body["universe"]["where"] == "ce_household_assessed or ce_activity_in_range"
+    assert body["universe"]["where"] == "ce_household_assessed or ce_activity_in_range or ce_household_active"
     body["universe"]["where"] = "ce_assessment_in_range"
     for table in body["tables"]:  # the tables keep the assessed households: under the old rule, everyone
         if table.get("where") == "ce_household_assessed":

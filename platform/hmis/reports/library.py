@@ -115,6 +115,12 @@ DERIVED: dict[str, Derived] = {
                                                "household id, same project), made while the project was a CE access "
                                                "point (2.09), falls inside this person's stay. 4.19 is collected for "
                                                "the head only, so members count through the head's assessment."),
+    "ce_household_active": Derived("yes/no", "CE APR Q4a: this stay covers the date of a coordinated entry "
+                                             "assessment (4.19) or event (4.20) dated in the range on a stay of "
+                                             "its household, made while the project was a CE access point (2.09)."),
+    "ce_household_type": Derived("text", "CE APR Q7a-Q9d: household type among the household's members counted "
+                                         "with its latest assessment (ce_household_assessed), by their ages; "
+                                         "blank outside assessed households.", needs=_CE_ASSESSED),
     "ce_assessment_date": Derived("date", "CE APR: date of the household's latest coordinated entry assessment "
                                           "(4.19) in the range, on any member's stay of this household and project "
                                           "(ties on one date: the first recorded).", needs=_CE_ASSESSED),

@@ -331,7 +331,8 @@ def build_universe(params: ReportParameters, dialect: str, wanted: Iterable[str]
         from_clause = from_clause.outerjoin(alias, alias.id == chosen.c[f"{stage}_record_id"])
         derived.income_aliases[stage] = alias
     # the record look-ups: one pass per record type over every staged row, joined back by the row's key
-    for pass_name, build_pass in (*passes.PASSES, ("pit", _pit_pass), ("ce_activity", _ce_activity_pass)):
+    for pass_name, build_pass in (*passes.PASSES, ("pit", _pit_pass), ("ce_activity", _ce_activity_pass),
+                                  ("ce_household_activity", _ce_household_activity_pass)):
         pass_query = build_pass(staged, needed, params)
         if pass_query is not None:
             found = _layer(pass_query, f"{pass_name}_pass", prefix, steps, shared=True)
@@ -434,19 +435,8 @@ def _pit_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select
             conditions.append(E.relationship_to_hoh == 1)
         return sa.and_(*conditions)
 
-    # every stay of the row's resolved person (see person_key): through each client record resolved to
-    # them, found by the person id (the client itself) or by its person_key rows, so each step is an
-    # index look-up on both databases (a join on the resolved id as an expression made SQLite compare
-    # every client with every row). A client found both ways is counted once: max() below.
-    g, key = staged.c, passes.key_of(staged)
-    own, linked = aliased(PersonKey, name="pit_own_key"), aliased(PersonKey, name="pit_linked_key")
-    itself = aliased(Client, name="pit_itself")
-    by_id = (sa.select(*key, itself.id.label("client_id"))
-             .select_from(staged.join(itself, itself.id == g.person_id).outerjoin(own, own.client_id == itself.id))
-             .where(sa.func.coalesce(own.person_id, itself.id) == g.person_id))
-    by_link = sa.select(*key, linked.client_id.label("client_id")).select_from(
-        staged.join(linked, linked.person_id == g.person_id))
-    clients = sa.union_all(by_id, by_link).subquery("pit_clients")
+    # every stay of the row's resolved person (see person_key); a client found both ways is counted once: max() below
+    clients = _person_clients(staged, "pit")
     client = aliased(Client, name="pit_client")
     stays = (clients.join(client, client.id == clients.c.client_id)
              .join(E.__table__, sa.and_(E.data_source_id == client.data_source_id,
@@ -467,9 +457,25 @@ def _pit_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select
             .group_by(*found))
 
 
+def _person_clients(staged: Any, name: str) -> Any:
+    """The staged rows' key with ``client_id``: each client record resolved to the row's person (see
+    person_key), found by the person id (the client itself) or by its person_key rows, so each step is an
+    index look-up on both databases (a join on the resolved id as an expression made SQLite compare every
+    client with every row). A client can be found both ways: callers count what they find once."""
+    g, key = staged.c, passes.key_of(staged)
+    own, linked = aliased(PersonKey, name=f"{name}_own_key"), aliased(PersonKey, name=f"{name}_linked_key")
+    itself = aliased(Client, name=f"{name}_itself")
+    by_id = (sa.select(*key, itself.id.label("client_id"))
+             .select_from(staged.join(itself, itself.id == g.person_id).outerjoin(own, own.client_id == itself.id))
+             .where(sa.func.coalesce(own.person_id, itself.id) == g.person_id))
+    by_link = sa.select(*key, linked.client_id.label("client_id")).select_from(
+        staged.join(linked, linked.person_id == g.person_id))
+    return sa.union_all(by_id, by_link).subquery(f"{name}_clients")
+
+
 def _ce_activity_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select[Any] | None:
     """CE APR Q10: the client's coordinated entry assessments (4.19) and events (4.20) dated in the range, on
-    any of their stays (same data source and PersonalID) in the reported projects, made while the project was
+    any of their stays (of every client record resolved to them) in the reported projects, made while the project was
     a CE access point (2.09), counted by level, by event code and by result (``library.CE_ACTIVITY_COUNTS``);
     also every event, and every assessment or event.
 
@@ -505,14 +511,54 @@ def _ce_activity_pass(staged: Any, needed: set[str], params: ReportParameters) -
     columns = [counted(*library.CE_ACTIVITY_COUNTS[name]).label(name) for name in counts]
     columns += [sa.func.sum(sa.case((r.record == "event", 1), else_=0)).label("ce_events_in_range"),
                 sa.func.count().label("ce_records_in_range")]
-    g, key = staged.c, passes.key_of(staged)
+    # the stays of every client record resolved to the row's person (person_key), as every other count:
+    # merged or linked records are one person. distinct: a client found two ways is counted once.
+    found = _person_clients(staged, "ce")
+    clients = sa.select(*found.c).distinct().subquery("ce_person_clients")
+    key = [clients.c.enrollment_pk, clients.c.exit_pk]
     E, P = Enrollment, Project
-    stays = (staged.join(E.__table__, sa.and_(E.data_source_id == g.data_source_id, E.personal_id == g.personal_id))
+    client = aliased(Client, name="ce_client")
+    stays = (clients.join(client, client.id == clients.c.client_id)
+             .join(E.__table__, sa.and_(E.data_source_id == client.data_source_id, E.personal_id == client.personal_id))
              .join(P.__table__, sa.and_(P.data_source_id == E.data_source_id, P.project_id == E.project_id))
              .join(records, sa.and_(r.data_source_id == E.data_source_id, r.enrollment_id == E.enrollment_id)))
     return (sa.select(*key, *columns).select_from(stays)
             .where(E.date_deleted.is_(None), P.date_deleted.is_(None), *_project_filters(params),
                    _ce_access_point_on(P.data_source_id, P.project_id, r.day))
+            .group_by(*key))
+
+
+def _ce_household_activity_pass(staged: Any, needed: set[str], params: ReportParameters) -> Select[Any] | None:
+    """CE APR Q4a (``ce_household_active``): 1 when the row's stay covers the date of a CE assessment (4.19)
+    or event (4.20) dated in the range on a stay of its household (same household and project, kept by the
+    --coc filter), made while the project was a CE access point (2.09). HUD's answer key (DataLab CE_APR.R,
+    Q4a's active_at_event) counts a client active on any such date of the household, assessed or not.
+
+    One pass: the few CE records' households and dates first, then a join on the household key (a look-up
+    per row took ~34 s of database CPU on a 50,000-client CoC)."""
+    if "ce_household_active" not in needed:
+        return None
+    start, end = sa.literal(params.start, sa.Date), sa.literal(params.end, sa.Date)
+    A, member = Assessment, aliased(Enrollment, name="ce_activity_member")
+    records = sa.union_all(
+        sa.select(A.data_source_id, A.enrollment_id, A.assessment_date.label("day"))
+        .where(A.date_deleted.is_(None), A.assessment_date >= start, A.assessment_date <= end),
+        sa.select(Event.data_source_id, Event.enrollment_id, Event.event_date.label("day"))
+        .where(Event.date_deleted.is_(None), Event.event_date >= start, Event.event_date <= end),
+    ).subquery("ce_household_records")
+    r = records.c
+    coc_kept = [_enrollment_coc_kept(member.enrollment_coc, params.coc_codes)] if params.coc_codes else []
+    dates = (sa.select(household_key(member.data_source_id, member.household_id, member.enrollment_id)
+                       .label("household_key"), member.project_id, r.day)
+             .select_from(records.join(member, sa.and_(member.data_source_id == r.data_source_id,
+                                                       member.enrollment_id == r.enrollment_id)))
+             .where(member.date_deleted.is_(None), *coc_kept,
+                    _ce_access_point_on(member.data_source_id, member.project_id, r.day))
+             .subquery("ce_household_dates"))
+    g, key, a = staged.c, passes.key_of(staged), dates.c
+    return (sa.select(*key, sa.literal(1).label("ce_household_active"))
+            .select_from(staged.join(dates, sa.and_(a.household_key == g.household_key, a.project_id == g.project_id)))
+            .where(a.day >= g.entry_date, sa.or_(g.exit_date.is_(None), a.day <= g.exit_date))
             .group_by(*key))
 
 
@@ -533,11 +579,15 @@ def _project_filters(params: ReportParameters) -> list[ColumnElement[bool]]:
         filters.append(sa.exists().where(
             ProjectCoC.data_source_id == P.data_source_id, ProjectCoC.project_id == P.project_id,
             ProjectCoC.date_deleted.is_(None), ProjectCoC.coc_code.in_(params.coc_codes)))
-        # HUD keeps a stay whose EnrollmentCoC is blank or malformed (it shows up as a DQ error).
-        coc = E.enrollment_coc
-        malformed = sa.or_(sa.func.length(coc) != 6, sa.func.substr(coc, 3, 1) != "-")
-        filters.append(sa.or_(coc.in_(params.coc_codes), coc.is_(None), malformed))
+        filters.append(_enrollment_coc_kept(E.enrollment_coc, params.coc_codes))
     return filters
+
+
+def _enrollment_coc_kept(coc: Any, coc_codes: Any) -> ColumnElement[bool]:
+    """The --coc filter on a stay's EnrollmentCoC: one of ``coc_codes``, or blank or malformed (HUD keeps
+    such a stay: it shows up as a DQ error)."""
+    malformed = sa.or_(sa.func.length(coc) != 6, sa.func.substr(coc, 3, 1) != "-")
+    return sa.or_(coc.in_(coc_codes), coc.is_(None), malformed)
 
 
 def _household_history(stays: Any, dialect: str, today: date, start_lit: ColumnElement[Any], disabled: Any) -> Any:
@@ -807,10 +857,14 @@ class _Derived:
         me, member = aliased(Enrollment, name="ce_me"), aliased(Enrollment, name="ce_member")
         same_household = sa.or_(sa.and_(me.household_id.is_not(None), member.household_id == me.household_id),
                                 member.enrollment_id == me.enrollment_id)
+        # the --coc filter on the member's stay too, as the universe (ce_household_assessed) reads only the
+        # reported stays (DataLab drops assessments on stays of another CoC before taking the latest)
+        coc_kept = ([_enrollment_coc_kept(member.enrollment_coc, self.params.coc_codes)]
+                    if self.params.coc_codes else [])
         # explicit correlation: the event look-ups nest this two deep, and only these tables are its own
         return self._if_assessed(sa.select(column).where(
             me.id == f["enrollment_pk"], member.data_source_id == me.data_source_id,
-            member.project_id == me.project_id, same_household, member.date_deleted.is_(None),
+            member.project_id == me.project_id, same_household, member.date_deleted.is_(None), *coc_kept,
             Assessment.data_source_id == member.data_source_id, Assessment.enrollment_id == member.enrollment_id,
             Assessment.date_deleted.is_(None), Assessment.assessment_date >= sa.literal(self.params.start, sa.Date),
             Assessment.assessment_date <= sa.literal(self.params.end, sa.Date),
@@ -822,6 +876,29 @@ class _Derived:
         """``look_up`` only on rows of assessed households (null elsewhere): both databases skip a CASE's
         look-up when its condition fails, and most of a CoC's stays were never assessed."""
         return sa.case((self.flat["household_ce_assessed"] == 1, look_up))
+
+    def _ce_household_active(self) -> ColumnElement[Any]:
+        """CE APR Q4a: see :func:`_ce_household_activity_pass`."""
+        return sa.func.coalesce(self.passes["ce_household_activity"]["ce_household_active"], 0) == 1
+
+    def _ce_household_type(self) -> ColumnElement[Any]:
+        """The household type among the members counted with the household's latest assessment (present on
+        its date: ce_household_assessed), each at their age in the universe. HUD's answer key (DataLab
+        CE_APR.R, get_household_info on the assessed stays) groups only those members, so one who came after
+        the assessment or left before it does not change the type. Null outside assessed households."""
+        f = self.flat
+        counted = f["household_ce_assessed"] == 1
+        age = f["age"]
+        by_household = {"partition_by": (f["household_key"], f["project_id"])}
+
+        def any_counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+            return sa.func.max(sa.case((sa.and_(counted, condition), 1), else_=0)).over(**by_household)
+
+        adults, children = any_counted(age >= 18) == 1, any_counted(sa.and_(age >= 0, age < 18)) == 1
+        unknown = any_counted(sa.or_(age.is_(None), age < 0)) == 1
+        return sa.case((~counted, sa.null()),
+                       (sa.and_(adults, children), "with_children_and_adults"), (unknown, "unknown"),
+                       (adults, "without_children"), (children, "with_only_children"), else_="unknown")
 
     def _ce_assessment_date(self) -> ColumnElement[Any]:
         return self._ce_household_latest(Assessment.assessment_date)
