@@ -37,7 +37,9 @@ def hit(key: str, limit: int, window_seconds: int, now: datetime | None = None) 
         index_elements=["key", "window_start_dt"], set_={"count": RateLimitHit.count + 1},
     ).returning(RateLimitHit.count)
     count = db.session.execute(statement).scalar_one()
-    db.session.execute(delete(RateLimitHit).where(RateLimitHit.window_start_dt < now - KEEP))
+    # Only windows that have ended go: a window configured longer than KEEP must keep its count.
+    kept = max(KEEP, timedelta(seconds=window_seconds))
+    db.session.execute(delete(RateLimitHit).where(RateLimitHit.window_start_dt < now - kept))
     return count <= limit
 
 
