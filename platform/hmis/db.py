@@ -1,8 +1,11 @@
 """Database set-up: engine options per backend, SQLite pragmas, migrations."""
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -13,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
 from .extensions import db
+
+_Built = TypeVar("_Built")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -47,6 +52,24 @@ def transaction_memo(key: str) -> set:
     if kept is None or kept[0] is not transaction:
         kept = session.info[key] = (transaction, set())
     return kept[1]
+
+
+def built_once(build: Callable[..., _Built]) -> Callable[..., _Built]:
+    """``functools.cache`` for a statement a hot path builds once per process, built under a
+    lock. A threaded worker serves its first requests at the same time, and two threads
+    building statements from the same alias at once could leave SQLAlchemy's lazily kept
+    parts of it half made: the statement built in that race was broken ("Can't determine
+    which FROM clause to join from") and, cached, failed every request of that worker."""
+    lock = threading.Lock()
+    cached = functools.cache(build)
+
+    @functools.wraps(build)
+    def once(*args: Any) -> _Built:
+        with lock:
+            return cached(*args)
+
+    once.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return once
 
 
 #: Seconds a pooled connection may sit unused before its next checkout pings it first.

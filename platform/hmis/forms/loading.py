@@ -2,13 +2,13 @@
 version (and fragment versions) a saved response was entered with."""
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 
 from sqlalchemy import and_, event, or_, select
 from sqlalchemy.orm import Session
 
+from ..db import built_once
 from ..definitions import service
 from ..extensions import db
 from ..models.definitions import Definition, DefinitionVersion
@@ -38,15 +38,18 @@ def published_snapshot() -> dict[tuple[str, str], tuple[int, str]]:
     return snapshot
 
 
-@functools.cache
+@built_once
 def _published_statement():
     """:func:`published_snapshot`'s query, built once: every page and re-evaluation runs it,
     and a statement object reused keeps its SQL cache key (worked out on first use) where a
     new one is built and keyed again each time."""
-    return (select(Definition.kind, Definition.key, DefinitionVersion.id, DefinitionVersion.checksum)
-            .join(DefinitionVersion.definition)
-            .where(DefinitionVersion.status == "published",
-                   or_(Definition.kind == "form", and_(Definition.kind == "admin", Definition.key == RULES_KEY))))
+    # On the tables, not the mapped classes: a plain (Core) statement skips the ORM's
+    # set-up for each execution, and nothing here is an object.
+    definition, version = Definition.__table__, DefinitionVersion.__table__
+    return (select(definition.c.kind, definition.c.key, version.c.id, version.c.checksum)
+            .select_from(version).join(definition, definition.c.id == version.c.definition_id)
+            .where(version.c.status == "published",
+                   or_(definition.c.kind == "form", and_(definition.c.kind == "admin", definition.c.key == RULES_KEY))))
 
 
 @event.listens_for(Session, "after_flush")

@@ -242,10 +242,27 @@ def shown_items(form: CompiledForm, formdata: Any, context: FormContext, *, pref
     every change, so it skips the checks and HUD mapping a save needs."""
     answers: dict[str, Any] = {}
     ignored = Submission()  # a bad answer counts as unanswered, as read() has it for the rules
-    needed = _rule_inputs(form)
-    for item in form.items:
-        _read_for_rules(item, formdata, prefix, answers, needed, ignored)
+    for item in _rule_reads(form):
+        if item.is_repeat:  # every row read, as read() does: which rows there are is an answer
+            _read_into(item, formdata, prefix, answers, ignored)
+            continue
+        try:
+            answers[item.id] = _read_item(item, formdata, prefix)
+        except _Bad:
+            answers[item.id] = None
     return evaluate_form(form, context, answers).shown
+
+
+def _rule_reads(form: CompiledForm) -> tuple[Item, ...]:
+    """What :func:`shown_items` reads, in document order (once per compiled form): the
+    repeating groups, and the other items the rules name."""
+    found = form.render_cache.get("rule_reads")
+    if found is None:
+        found = []
+        _collect_rule_reads(form.items, _rule_inputs(form), found)
+        found = tuple(found)
+        form.render_cache["rule_reads"] = found  # kept with the form it describes, as rule_inputs
+    return found
 
 
 def _rule_inputs(form: CompiledForm) -> frozenset[str]:
@@ -258,18 +275,14 @@ def _rule_inputs(form: CompiledForm) -> frozenset[str]:
     return found
 
 
-def _read_for_rules(item: Item, formdata: Any, prefix: str, answers: dict[str, Any], needed: frozenset[str],
-                    ignored: Submission) -> None:
-    if item.is_repeat:  # every row read, as read() does: which rows there are is an answer
-        _read_into(item, formdata, prefix, answers, ignored)
-        return
-    if item.is_input and item.id in needed:
-        try:
-            answers[item.id] = _read_item(item, formdata, prefix)
-        except _Bad:
-            answers[item.id] = None
-    for child in item.children:
-        _read_for_rules(child, formdata, prefix, answers, needed, ignored)
+def _collect_rule_reads(items: list[Item], needed: frozenset[str], found: list[Item]) -> None:
+    for item in items:
+        if item.is_repeat:
+            found.append(item)
+            continue
+        if item.is_input and item.id in needed:
+            found.append(item)
+        _collect_rule_reads(item.children, needed, found)
 
 
 def _read_into(item: Item, formdata: Any, prefix: str, answers: dict[str, Any], submission: Submission) -> None:

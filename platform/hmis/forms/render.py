@@ -23,7 +23,7 @@ from markupsafe import Markup
 from .context import FormContext
 from .items import CompiledForm, Item
 from .logic import applying_items, evaluate_form
-from .markup import Fill, fill, render_afresh, skeleton
+from .markup import Fill, fill, remember, render_afresh, skeleton
 from .read import answers_from_json
 
 __all__ = ["render", "initial_values"]
@@ -34,12 +34,23 @@ def initial_values(form: CompiledForm, context: FormContext) -> dict[str, Any]:
     items marked ``prefill``."""
     values: dict[str, Any] = {}
     previous = answers_from_json(form, context.previous) if context.previous else {}
-    for item_id, item in form.by_id.items():
+    for item_id, item in _starting_items(form):
         if item.prefill and previous.get(item_id) is not None:
             values[item_id] = previous[item_id]
         elif item.default is not None:
             values[item_id] = item.default
     return values
+
+
+def _starting_items(form: CompiledForm) -> tuple[tuple[str, Item], ...]:
+    """``(id, item)`` of the items with a default or prefill, in ``by_id`` order (once per
+    compiled form: most items have neither, and every new form on a page asks)."""
+    found = form.render_cache.get("starting_items")
+    if found is None:
+        found = tuple((item_id, item) for item_id, item in form.by_id.items()
+                      if item.prefill or item.default is not None)
+        remember(form, "starting_items", found)
+    return found
 
 
 def render(form: CompiledForm, context: FormContext, *, values: dict[str, Any] | None = None,

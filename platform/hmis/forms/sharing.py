@@ -6,10 +6,16 @@ so it asks :func:`check_writable` for every member first (two queries for the pa
 when the page's own query read both facts in this transaction); ``save_response`` then
 skips the members allowed, in the same transaction only (a new transaction checks again:
 access may have changed in between).
+
+:func:`with_visible_column` adds the read check (may the actor see each enrollment) to a
+page's own query, kept per condition so a returning actor's statement is not built again.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
+from typing import Any
+
+from sqlalchemy import Select, select
 
 from ..access import policy
 from ..access.operations import Actor
@@ -18,7 +24,7 @@ from ..extensions import db
 from ..models import Enrollment
 from .context import FormContext
 
-__all__ = ["check_writable", "checked_writable"]
+__all__ = ["check_writable", "checked_writable", "with_visible_column"]
 
 _CHECKED = "forms.checked_writable"
 
@@ -56,3 +62,47 @@ def check_writable(actor: Actor, contexts: list[FormContext], *, visible: set[in
             if owners[project] not in actor.organization_ids:
                 policy.require_enrollment(actor, enrollment, write=True)  # raises, with its message
         checked_writable().add((actor, enrollment_id))
+
+
+#: ``(statement, statement with its visibility column)`` by the statement's id and the
+#: condition's SQL and bound values; bounded.
+_WITH_VISIBLE: dict[tuple, tuple[Select, Select]] = {}
+_WITH_VISIBLE_SIZE = 256
+_WITH_VISIBLE_LOCK = threading.Lock()  # statements are built one thread at a time (hmis.db.built_once)
+
+
+def with_visible_column(statement: Select, actor: Actor) -> Select:
+    """``statement`` (built once, reading ``Enrollment``) with a ``visible`` column: whether
+    ``actor`` may see the enrollment (``policy.enrollment_condition``).
+
+    The condition is the actor's, so the statement cannot be built once for everyone; but
+    the same condition (same SQL, same bound values) gets the same statement back, which
+    keeps its SQL cache key: working that key out again over the whole statement cost a
+    page more CPU than building the condition.
+    """
+    condition = policy.enrollment_condition(actor)
+    condition_key = condition._generate_cache_key()
+    values = None if condition_key is None else _hashable(tuple(bind.effective_value
+                                                                for bind in condition_key.bindparams))
+    if values is None:  # a condition SQLAlchemy cannot key: built afresh each time
+        return statement.add_columns(condition.label("visible"))
+    key = (id(statement), condition_key.key, values)
+    found = _WITH_VISIBLE.get(key)
+    if found is None or found[0] is not statement:  # (an id is only unique while its statement lives)
+        with _WITH_VISIBLE_LOCK:
+            if len(_WITH_VISIBLE) >= _WITH_VISIBLE_SIZE:
+                _WITH_VISIBLE.clear()
+            found = _WITH_VISIBLE[key] = (statement, statement.add_columns(condition.label("visible")))
+    return found[1]
+
+
+def _hashable(values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Bound values as a dictionary key (an IN list as a tuple; each with its type, as 1 and
+    true are equal keys), or None if one cannot be."""
+    values = tuple((value.__class__, tuple(value) if isinstance(value, (list, set, frozenset)) else value)
+                   for value in values)
+    try:
+        hash(values)
+    except TypeError:
+        return None
+    return values

@@ -8,7 +8,6 @@ throwaway by construction, not by clean-up.
 """
 from __future__ import annotations
 
-import functools
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +17,7 @@ from sqlalchemy import and_, bindparam, select
 
 from ..access import policy
 from ..access.operations import PermissionDenied, require
+from ..db import built_once
 from ..definitions import service
 from ..extensions import db
 from ..models import Client, Enrollment, Funder, Project
@@ -31,6 +31,7 @@ from .loading import current_identity, load_identified, load_version
 from .read import read, shown_items
 from .render import render
 from .rules import RulesError, applicable, load_rules
+from .sharing import with_visible_column
 
 bp = Blueprint("forms", __name__, url_prefix="/forms",
                template_folder=str(Path(__file__).resolve().parent / "templates"))
@@ -103,33 +104,34 @@ def shown():
     actor = current_actor()
     if not (actor.can("assessments.edit") or actor.can("definitions.view")):
         raise PermissionDenied("Your role may not fill in forms.")
-    version_id = _int_arg(request.form, "_ctx_version_id") or 0
+    posted = request.form  # read once: each use of the request proxy costs a look-up
+    version_id = _int_arg(posted, "_ctx_version_id") or 0
     # Asked after every change: a published version comes from the compiled-form cache
     # (one small query, which also checks its fragments), never by reading and decoding its body again.
     identity = current_identity(version_id)
     if identity is None or identity[3] != "form":
         abort(404)
-    stage = request.form.get("_ctx_stage") if request.form.get("_ctx_stage") in STAGES else "project_start"
-    enrollment_id = _int_arg(request.form, "_ctx_enrollment_id")
+    stage = posted.get("_ctx_stage") if posted.get("_ctx_stage") in STAGES else "project_start"
+    enrollment_id = _int_arg(posted, "_ctx_enrollment_id")
     if enrollment_id:
         context = _enrollment_facts(enrollment_id, stage, actor)
     else:
-        context = _preview_context({"project": request.form.get("_ctx_project_id"), "stage": stage,
-                                    "age": request.form.get("_ctx_age"),
-                                    "relationship": request.form.get("_ctx_relationship"),
-                                    "veteran": request.form.get("_ctx_veteran")})
+        context = _preview_context({"project": posted.get("_ctx_project_id"), "stage": stage,
+                                    "age": posted.get("_ctx_age"),
+                                    "relationship": posted.get("_ctx_relationship"),
+                                    "veteran": posted.get("_ctx_veteran")})
     try:
         form = _compiled(db.session.get(DefinitionVersion, version_id)) if identity[2] == "draft" \
             else load_identified(identity)
     except FormDefinitionError:
         abort(422)
-    prefix = (request.form.get("_ctx_prefix") or "")[:40]
-    response = jsonify(shown=sorted(shown_items(form, request.form, context, prefix=prefix)))
+    prefix = (posted.get("_ctx_prefix") or "")[:40]
+    response = jsonify(shown=sorted(shown_items(form, posted, context, prefix=prefix)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@functools.cache
+@built_once
 def _facts_statement():
     """:func:`_enrollment_facts`' query but for the actor's visibility column, built once:
     building it cost about as much CPU as running it."""
@@ -155,8 +157,7 @@ def _enrollment_facts(enrollment_id: int, stage: str, actor) -> FormContext:
     rendered or saved from it). :raise 404: no such enrollment. :raise PermissionDenied:
     the actor may not see it."""
     # The visibility condition is the actor's; the rest of the statement is built once.
-    rows = db.session.execute(_facts_statement().add_columns(policy.enrollment_condition(actor).label("visible")),
-                              {"enrollment_id": enrollment_id}).all()
+    rows = db.session.execute(with_visible_column(_facts_statement(), actor), {"enrollment_id": enrollment_id}).all()
     if not rows:
         abort(404)
     row = rows[0]

@@ -8,7 +8,6 @@ or someone else's save in between writes nothing for anyone.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,13 +15,15 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
 from .. import forms
+from ..db import built_once
 from ..forms.context import funder_columns, funder_rows_of
 from ..forms.read import answers_from_json
 from ..forms.rules import load_rules
-from ..access import audit, policy
+from ..forms.sharing import with_visible_column
+from ..access import audit
 from ..access.operations import Actor, PermissionDenied
 from ..extensions import db
 from ..models import Client, Enrollment, Exit, Funder, Organization, Project
@@ -115,17 +116,30 @@ class Household:
 _ASKED = aliased(Enrollment, name="asked")
 
 
-@functools.cache
-def _household_statement():
+#: The columns showing the page (the GET) reads of each member's enrollment and client and
+#: of the project (the form rules read its id and type); a save writes into the enrollments,
+#: so it reads them whole. Fewer columns matter: the driver describes every column of every
+#: statement, which cost more CPU than reading the rows.
+_SHOWN_ENROLLMENT = (Enrollment.id, Enrollment.data_source_id, Enrollment.enrollment_id, Enrollment.personal_id,
+                     Enrollment.project_id, Enrollment.household_id, Enrollment.entry_date,
+                     Enrollment.relationship_to_hoh)
+_SHOWN_CLIENT = (Client.id, Client.data_source_id, Client.personal_id, Client.first_name, Client.last_name,
+                 Client.dob, Client.veteran_status)
+_SHOWN_PROJECT = (Project.id, Project.data_source_id, Project.project_id, Project.organization_id, Project.project_type)
+
+
+@built_once
+def _household_statement(shown_only: bool = False):
     """:func:`_household_page`'s query but for the actor's visibility column, built once
     (building it is a good part of the page's SQL cost); ``:enrollment_id`` is the
-    enrollment asked for."""
+    enrollment asked for. ``shown_only``: only the ``_SHOWN_*`` columns (any other is
+    loaded when first used)."""
     asked = _ASKED
     exited = exists(select(Exit.id).where(Exit.data_source_id == Enrollment.data_source_id,
                                           Exit.enrollment_id == Enrollment.enrollment_id,
                                           Exit.date_deleted.is_(None)).correlate(Enrollment))
     funders, funders_joined = funder_columns()
-    return (
+    statement = (
         select(Enrollment, Client, Project, exited.label("exited"), Organization.id.label("organization_id"), *funders)
         .join(asked, and_(asked.data_source_id == Enrollment.data_source_id, asked.project_id == Enrollment.project_id,
                           or_(asked.household_id == Enrollment.household_id,  # as household_of: IS NULL
@@ -139,17 +153,21 @@ def _household_statement():
         .outerjoin(Funder, funders_joined)
         .where(asked.id == bindparam("enrollment_id"), asked.date_deleted.is_(None),
                Enrollment.date_deleted.is_(None)))
+    if shown_only:
+        statement = statement.options(load_only(*_SHOWN_ENROLLMENT), load_only(*_SHOWN_CLIENT),
+                                      load_only(*_SHOWN_PROJECT))
+    return statement
 
 
-def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household | None:
+def _household_page(enrollment_id: int, stage: str, actor: Actor, *, shown_only: bool = False) -> Household | None:
     """The household of enrollment ``enrollment_id`` as the page needs it, in one query (a
     row per member and funder row), or None when there is no such enrollment (or it is
     deleted) or ``actor`` may not see it. Who fills this stage: everyone still enrolled (an
     exit assessment: everyone), head of household first, as ``household_of``. The query
     also reads what the sharing policy's write check needs: which members ``actor`` may
-    see and the project's agency."""
+    see and the project's agency. ``shown_only``: see :func:`_household_statement`."""
     # The visibility condition is the actor's; the rest of the statement is built once.
-    rows = db.session.execute(_household_statement().add_columns(policy.enrollment_condition(actor).label("visible")),
+    rows = db.session.execute(with_visible_column(_household_statement(shown_only), actor),
                               {"enrollment_id": enrollment_id}).all()
     funder_rows = funder_rows_of(rows)
     rows = list({row[0].id: row for row in rows}.values())  # one per member
@@ -166,7 +184,7 @@ def _household_page(enrollment_id: int, stage: str, actor: Actor) -> Household |
                      funder_rows=funder_rows, access=access)
 
 
-@functools.cache
+@built_once
 def _responses_statement():
     """:func:`_responses`' query, built once (and its SQL cache key worked out once)."""
     return (select(FormResponse)
@@ -256,7 +274,7 @@ def build(enrollment: Enrollment, stage: str, household: Household | None = None
 
 def handle(enrollment_id: int, stage: str, title: str):
     """The page for enrollment ``enrollment_id``'s household (404 when the actor may not see it)."""
-    household = _household_page(enrollment_id, stage, current_actor())
+    household = _household_page(enrollment_id, stage, current_actor(), shown_only=request.method == "GET")
     if household is None:
         abort(404)
     enrollment = household.enrollment

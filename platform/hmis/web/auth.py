@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import timedelta
-from functools import cache, wraps
+from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ from wtforms.validators import InputRequired, Length
 
 from ..access import audit, ratelimit, totp
 from ..access.accounts import authenticate
+from ..db import built_once
 from ..extensions import db
 from ..models.core import Account
 from ..models.privacy import AccountOrganization
@@ -81,7 +82,7 @@ def current_account() -> Account | None:
     return g.current_account
 
 
-@cache
+@built_once
 def _account_statement():
     """:func:`_load_account`'s query, built once: every request runs it, and a statement
     reused keeps its SQL cache key where a new one is built and keyed again each time."""
