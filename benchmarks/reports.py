@@ -7,14 +7,22 @@ For each data set, in the same database and run:
   * baseline: ``count(*)`` over the joined universe (active enrollments joined to their
     project, client and exit for the report range), the least any report must read; the
     median of three reads just before the timed run;
+  * inputs floor: ``count(*)`` over every table the report reads (the tables named in the SQL
+    of its first run: enrollment, exit, client, project, income_benefits, disabilities...), each
+    joined to the report's active enrollments (by enrollment, client, project or organization),
+    in one statement; the median of three. Reading the inputs alone costs this much;
   * ours: the whole report (universe written once, every table's cells computed in SQL).
 Prints seconds (the first run in the process, and a second, warm one, split into writing
-the universe and computing the cells), the ratio of the warm run to the baseline, and
-seconds per 1,000 clients (linearity). On a shared machine wall time follows the load, so
-it also prints CPU seconds: this process's (building and compiling the SQL) and the
-PostgreSQL backend's (read from /proc, so only for a server on this machine; parallel
-workers are not counted), for the warm run and for the baseline, and their ratio. ``--database URL`` times an already-imported
-database as it is (a 200,000-client import takes ~10 minutes), e.g. with ``--sizes ""``.
+the universe and computing the cells), the ratio of the warm run to the baseline, seconds
+per 1,000 clients (linearity), and the ratio of the warm run to the inputs floor. On a
+shared machine wall time follows the load, so it also prints CPU seconds: this process's
+(building and compiling the SQL) and the PostgreSQL backend's (read from /proc, so only for
+a server on this machine; parallel workers are not counted), for the warm run and for both
+floors, and their ratios.
+
+``--database URL`` times an already-imported database (a 200,000-client import takes ~10
+minutes), e.g. with ``--sizes ""``, without importing into it. It still writes to it: it runs
+the migrations, syncs the report definitions from ``report_definitions/`` and runs ``ANALYZE``.
 Goals (issue 5): under 60 s, within 10x of the baseline, linear over the sizes.
 """
 from __future__ import annotations
@@ -46,6 +54,69 @@ def baseline_sql(start: date, end: date) -> str:
         WHERE e.entry_date <= '{end}' AND (x.exit_date IS NULL OR x.exit_date >= '{start}')"""
 
 
+#: The universe's join to the report's active enrollments, as the inputs floor reads them.
+ACTIVE_SQL = """
+    SELECT e.data_source_id, e.enrollment_id, e.project_id, c.id AS client_id, p.organization_id
+    FROM enrollment e
+    JOIN project p ON p.data_source_id = e.data_source_id AND p.project_id = e.project_id
+    JOIN client c ON c.data_source_id = e.data_source_id AND c.personal_id = e.personal_id
+    LEFT JOIN exit x ON x.data_source_id = e.data_source_id AND x.enrollment_id = e.enrollment_id
+    WHERE e.entry_date <= '{end}' AND (x.exit_date IS NULL OR x.exit_date >= '{start}')"""
+
+
+def _joined_to_active(table) -> str | None:
+    """``count(*)`` of one input table's rows that belong to an active enrollment: by the enrollment,
+    the client, the project or the organization, whichever key the table has (None: no such key)."""
+    columns = set(table.c.keys())
+    if table.name == "enrollment":
+        return "SELECT count(*) FROM active"
+    if table.name == "client":
+        on = "t.id = a.client_id"
+    elif "enrollment_id" in columns:
+        on = "t.data_source_id = a.data_source_id AND t.enrollment_id = a.enrollment_id"
+    elif "client_id" in columns:  # client_ssn, person_key: by the client's row id
+        on = "t.client_id = a.client_id"
+    elif "project_id" in columns:
+        on = "t.data_source_id = a.data_source_id AND t.project_id = a.project_id"
+    elif "organization_id" in columns:
+        on = "t.data_source_id = a.data_source_id AND t.organization_id = a.organization_id"
+    else:
+        return None
+    return f'SELECT count(*) FROM active a JOIN "{table.name}" t ON {on}'
+
+
+def inputs_sql(tables: list, start: date, end: date) -> str:
+    """One statement counting every input table's rows joined to the active enrollments (computed once)."""
+    counts = [sql for table in tables if (sql := _joined_to_active(table))]
+    return (f"WITH active AS MATERIALIZED ({ACTIVE_SQL.format(start=start, end=end)})\n"
+            "SELECT " + "\n + ".join(f"({sql})" for sql in counts))
+
+
+def tables_read(statements: list[str]) -> list:
+    """The database's tables named after FROM or JOIN in ``statements`` (a report run's SQL)."""
+    import re
+
+    from hmis.extensions import db
+
+    text_ = "\n".join(statements)
+    return [table for table in db.metadata.sorted_tables
+            if re.search(rf'(FROM|JOIN)\s+"?{re.escape(table.name)}"?[\s,)]', text_)]
+
+
+def _median_of_three(sql: str) -> tuple[float, float | None]:
+    """The median seconds of three runs of ``sql``, and the backend's CPU seconds per run."""
+    from hmis.extensions import db
+
+    seconds = []
+    cpu_before = _cpu_now()
+    for _ in range(3):
+        started = time.perf_counter()
+        db.session.execute(text(sql)).scalar_one()
+        seconds.append(time.perf_counter() - started)
+    cpu = _cpu_seconds(cpu_before)[1]
+    return sorted(seconds)[1], cpu / 3 if cpu is not None else None
+
+
 def _backend_cpu() -> float | None:
     """CPU seconds used so far by this session's PostgreSQL backend (None when not readable here)."""
     from hmis.extensions import db
@@ -68,9 +139,11 @@ def _cpu_now() -> tuple[float, float | None]:
     return time.process_time(), _backend_cpu()
 
 
-def _timed_run(report: str, start: date, end: date) -> tuple[dict, float, float]:
+def _timed_run(report: str, start: date, end: date, statements: list[str] | None = None) -> tuple[dict, float, float]:
     """One run of ``report``: its results, its seconds, and the seconds until its first table
-    (writing the universe; the rest is the cells)."""
+    (writing the universe; the rest is the cells). The run's SQL is added to ``statements``, if given."""
+    from sqlalchemy import event
+
     from hmis.extensions import db
     from hmis.reports.engine import ReportEngine
     from hmis.reports.parameters import ReportParameters
@@ -78,10 +151,17 @@ def _timed_run(report: str, start: date, end: date) -> tuple[dict, float, float]
 
     _, definition = definition_for(report)
     reached: list[float] = []
+    def sent(connection, cursor, statement, *rest) -> None:
+        statements.append(statement)  # type: ignore[union-attr]
+
+    if statements is not None:
+        event.listen(db.engine, "before_cursor_execute", sent)
     started = time.perf_counter()
     results = ReportEngine(definition, ReportParameters(start, end), db.engine.dialect.name).run(
         db.session.connection(), lambda percent, message: reached.append(time.perf_counter()))
     total = time.perf_counter() - started
+    if statements is not None:
+        event.remove(db.engine, "before_cursor_execute", sent)
     db.session.rollback()
     return results, total, (reached[0] - started) if reached else total
 
@@ -113,7 +193,9 @@ def measure(label: str, archive: Path | None, report: str, start: date, end: dat
             db.session.commit()
             clients = db.session.scalar(select(func.count()).select_from(Client))
             active = db.session.execute(text(baseline_sql(start, end))).scalar_one()  # warms the cache
-            results, first, _ = _timed_run(report, start, end)
+            statements: list[str] = []
+            results, first, _ = _timed_run(report, start, end, statements)
+            inputs = tables_read(statements)
             # the floor, read in the same minute as the run it is compared with (the machine is shared)
             floors = []
             cpu_before = _cpu_now()
@@ -124,6 +206,7 @@ def measure(label: str, archive: Path | None, report: str, start: date, end: dat
             baseline = sorted(floors)[1]
             floor_cpu = _cpu_seconds(cpu_before)[1]
             floor_cpu = floor_cpu / 3 if floor_cpu is not None else None
+            inputs_floor, inputs_cpu = _median_of_three(inputs_sql(inputs, start, end))
             # again, warm: Python's first compile of every table is a one-off per process
             cpu_before = _cpu_now()
             _, ours, universe = _timed_run(report, start, end)
@@ -139,7 +222,11 @@ def measure(label: str, archive: Path | None, report: str, start: date, end: dat
            "s per 1k clients": round(1000 * ours / max(clients, 1), 4),
            "cpu python s": round(python_cpu, 2), "cpu db s": round(db_cpu, 2) if db_cpu is not None else None,
            "baseline cpu db s": round(floor_cpu, 3) if floor_cpu is not None else None,
-           "cpu ratio": round((python_cpu + db_cpu) / floor_cpu, 1) if db_cpu is not None and floor_cpu else None}
+           "cpu ratio": round((python_cpu + db_cpu) / floor_cpu, 1) if db_cpu is not None and floor_cpu else None,
+           "inputs": len(inputs), "inputs floor s": round(inputs_floor, 3),
+           "inputs ratio": round(ours / inputs_floor, 1) if inputs_floor else None,
+           "inputs cpu db s": round(inputs_cpu, 3) if inputs_cpu is not None else None,
+           "inputs cpu ratio": round((python_cpu + db_cpu) / inputs_cpu, 1) if db_cpu is not None and inputs_cpu else None}
     print(row, flush=True)
     return row
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..definitions import DefinitionProblem, expression_problems
-from ..expressions import ExpressionError, Type, check, parse
+from ..expressions import ExpressionError, Type, check, parse, references
 from ..hud import codelists
 from . import library
 
@@ -95,6 +95,13 @@ class Table:
     path: str = ""
     #: "project": one row per reported project (:mod:`hmis.reports.projects`); ``rows`` is then empty
     per: str | None = None
+    #: ``per: project`` tables only: False counts a person under the project of each of their stays that
+    #: meets the table's rules, not only under their latest stay's (None: as the universe)
+    latest_per_person: bool | None = None
+    #: ``per: project`` tables only: which projects get a row. "with_stays": the projects the run names and
+    #: every project with a universe row; "ce_access_points": every project (within the run's filters) that
+    #: was a CE access point (2.09) at some time in the range, as HUD's CE APR Q4a lists them
+    list_projects: str = "with_stays"
 
     def measure_for(self, row: Axis, column: Axis) -> Measure:
         return row.measure or column.measure or self.measure
@@ -114,6 +121,9 @@ class ReportDefinition:
     attributes: tuple[tuple[str, str], ...]  #: (name, expression) in order
     tables: tuple[Table, ...]
     parameters: tuple[str, ...] = ()
+    #: ``universe.person_stay_rank``: which of a person's stays in the range represents them (the highest
+    #: value, blank lowest; then the latest entry). None: the latest entry (see library.RANK_NAMES)
+    person_stay_rank: str | None = None
 
     def table(self, table_id: str) -> Table:
         for table in self.tables:
@@ -125,6 +135,8 @@ class ReportDefinition:
         """Every (path, expression) in the definition."""
         if self.where:
             yield "universe.where", self.where
+        if self.person_stay_rank:
+            yield "universe.person_stay_rank", self.person_stay_rank
         for index, (_, text) in enumerate(self.attributes):
             yield f"attributes[{index}].expression", text
         for table in self.tables:
@@ -141,8 +153,6 @@ class ReportDefinition:
                 yield f"{table.path}.measure", table.measure.expression
 
     def library_names_used(self) -> set[str]:
-        from ..expressions import references
-
         used: set[str] = set()
         for _, text in self.expressions():
             try:
@@ -210,14 +220,15 @@ def load_definition(body: dict[str, Any]) -> ReportDefinition:
             id=raw["id"], title=raw["title"], rows=tuple(_expand(raw.get("rows", []), f"{path}.rows")),
             columns=tuple(columns), where=raw.get("where"),
             measure=_measure(raw.get("measure")) or Measure("persons"),
-            description=raw.get("description", ""), path=path, per=raw.get("per")))
+            description=raw.get("description", ""), path=path, per=raw.get("per"),
+            latest_per_person=raw.get("latest_per_person"), list_projects=raw.get("list_projects", "with_stays")))
     universe = body.get("universe", {})
     attributes = tuple((item["name"], item["expression"]) for item in body.get("attributes", []))
     return ReportDefinition(
         key=body["id"], title=body["title"], category=body.get("category", "Other"),
         description=body.get("description", ""), latest_per_person=universe.get("latest_per_person", True),
         where=universe.get("where"), attributes=attributes, tables=tuple(tables),
-        parameters=tuple(body.get("parameters", ())))
+        parameters=tuple(body.get("parameters", ())), person_stay_rank=universe.get("person_stay_rank"))
 
 
 def definition_problems(body: dict[str, Any]) -> list[DefinitionProblem]:
@@ -239,6 +250,7 @@ def definition_problems(body: dict[str, Any]) -> list[DefinitionProblem]:
     where = body.get("universe", {}).get("where")
     if where is not None:
         problems += expression_problems(where, names, "universe.where", expect="yes/no")
+    problems += _person_stay_rank_problems(body.get("universe", {}), names)
 
     column_sets = body.get("column_sets", {})
     for set_name, items in column_sets.items():
@@ -271,11 +283,40 @@ def definition_problems(body: dict[str, Any]) -> list[DefinitionProblem]:
     return problems
 
 
+def _person_stay_rank_problems(universe: dict[str, Any], names: dict[str, Type]) -> list[DefinitionProblem]:
+    """``person_stay_rank`` orders each person's stays before the other attributes are worked out, so it
+    reads only :data:`library.RANK_NAMES`, and must give something to order by (a number or a date)."""
+    text, path = universe.get("person_stay_rank"), "universe.person_stay_rank"
+    if text is None:
+        return []
+    if universe.get("latest_per_person") is False:
+        return [DefinitionProblem(path, None, "'person_stay_rank' picks one stay per person: it needs "
+                                              "'latest_per_person' (not false)")]
+    problems = expression_problems(text, names, path)
+    if problems:
+        return problems
+    too_late = sorted(references(parse(text)) - set(library.RANK_NAMES) - set(library.PARAMETER_NAMES))
+    if too_late:
+        return [DefinitionProblem(path, None, f"'person_stay_rank' picks each person's stay before the other "
+                                              f"attributes are worked out: it cannot read {', '.join(too_late)} "
+                                              f"(it can read the stay's own fields and "
+                                              f"{', '.join(sorted(set(library.RANK_NAMES) - set(library.BASE)))})")]
+    kind = check(parse(text), names).name
+    if kind not in ("number", "date"):
+        return [DefinitionProblem(path, None, f"'person_stay_rank' must give a number or a date to order "
+                                              f"the stays by, not {kind}")]
+    return []
+
+
 def _per_project_problems(table: dict[str, Any], columns: list[dict[str, Any]], path: str) -> list[DefinitionProblem]:
     """A ``per: project`` table lists projects instead of rows; project fields belong only there."""
     problems: list[DefinitionProblem] = []
     fields = [index for index, column in enumerate(columns) if "field" in column]
     if table.get("per") is None:
+        for key in ("latest_per_person", "list_projects"):  # the other tables share the universe's rows
+            if key in table:
+                problems.append(DefinitionProblem(f"{path}.{key}", None,
+                                                  f"'{key}' on a table only fits a 'per: project' table"))
         if "rows" not in table:
             problems.append(DefinitionProblem(path, None, "a table needs rows (or 'per: project' to list projects)"))
         for index in fields:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.expression import Executable
 
-from ..expressions import check, parse, references, to_sql
+from ..expressions import Binary, ExpressionError, Literal, check, parse, references, to_sql, unparse
 from . import library
 from .cells import run_tables
 from .definition import Axis, Measure, ReportDefinition, Table
@@ -69,6 +69,10 @@ class _Parts:
     column: tuple[Any, Callable[[], ColumnElement[Any]]]
     of: tuple[Any, Callable[[], ColumnElement[Any]]] | None
     value: tuple[Any, Callable[[], ColumnElement[Any]]] | None
+    #: a row or column that is one value of a code list, ``(expr) = value``: the expression (sharing
+    #: key, builder) and the value, so :mod:`hmis.reports.cells` can count all its values in one GROUP BY
+    row_group: tuple[Any, Callable[[], ColumnElement[Any]], Any] | None = None
+    column_group: tuple[Any, Callable[[], ColumnElement[Any]], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,17 @@ class ReportEngine:
         #: medians as aggregates of the cell scans (:meth:`aggregates`), not a query each: PostgreSQL only.
         #: Each query re-read the wide universe table; the APR's 24 took ~1.2 s of a 200,000-client run.
         self.medians_in_batch = dialect == "postgresql"
+        #: a code list's rows counted by one GROUPING SETS scan, not an aggregate per cell
+        #: (:mod:`hmis.reports.cells`): PostgreSQL only (SQLite has no GROUPING SETS), and only with
+        #: one row per person, where a cell is a plain row count and so a sum of its groups' counts.
+        self.grouped_cells = dialect == "postgresql" and definition.latest_per_person
 
     def _build(self, prefix: str | None) -> Universe:
         """The universe and its ``SELECT`` with the definition's attributes; with ``prefix`` (a run) its
         first layers are steps to write into temporary tables, without (drill-down) one ``SELECT``."""
         universe = build_universe(self.params, self.dialect, self.definition.library_names_used(),
-                                  latest_per_person=self.definition.latest_per_person, prefix=prefix)
+                                  latest_per_person=self.definition.latest_per_person, prefix=prefix,
+                                  stay_rank=self.definition.person_stay_rank)
         self.select, self.names, self.types = self._with_attributes(universe)
         return universe
 
@@ -198,7 +207,17 @@ class ReportEngine:
         elif measure.kind == "percent":
             of = (("condition", measure.expression, reads(measure.expression)),
                   lambda: self.condition(measure.expression, f"{where_here}, percentage", columns()))
-        return _Parts(measure, where, row_part, column_part, of, value)
+
+        def group(axis: Axis, name: str) -> tuple[Any, Callable[[], ColumnElement[Any]], Any] | None:
+            tested = _value_test(axis.when)
+            if tested is None:
+                return None
+            text, wanted = tested
+            return (("group", text, reads(text)),
+                    lambda: self.compile(text, columns=columns(), source=f"table {table.id}, {name} '{axis.label}'"),
+                    wanted)
+
+        return _Parts(measure, where, row_part, column_part, of, value, group(row, "row"), group(column, "column"))
 
     def cell(self, table: Table, row: Axis, column: Axis) -> CellPredicate:
         """The cell's rules composed over the universe (drill-down)."""
@@ -408,6 +427,23 @@ def _names_read(text: str) -> frozenset[str]:
     """The names a rule reads. Parsing is cached already, but the APR walked the trees ~16,000 times
     (once per cell and rule that reads a binding) for a few hundred distinct rules."""
     return references(parse(text))
+
+
+@lru_cache(maxsize=4096)
+def _value_test(text: str | None) -> tuple[str, Any] | None:
+    """``(expr) = value`` with a number or text value (what a grouped row expands to): the
+    expression's text and the value, else None. A cell's rule ``coalesce(expr = value, false)``
+    holds exactly when the row's ``expr`` is not null and equals ``value``."""
+    if text is None:
+        return None
+    try:
+        node = parse(text)
+    except ExpressionError:  # compiling the rule itself reports it, with its table, row and column
+        return None
+    if (isinstance(node, Binary) and node.op == "=" and isinstance(node.right, Literal)
+            and node.right.kind in ("number", "text")):
+        return unparse(node.left), node.right.value
+    return None
 
 
 _SQL_TYPES = {"yes/no": sa.Boolean(), "number": sa.Numeric(), "text": sa.String(), "date": sa.Date()}

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from ..expressions import Type
+from ..expressions import Type, parse, references
 from ..hud import codelists
 
 __all__ = ["ATTRIBUTES", "BASE", "DERIVED", "describe", "closure", "names", "sql_type"]
@@ -69,8 +69,11 @@ _CE_ASSESSED = ("ce_household_assessed",)
 DERIVED: dict[str, Derived] = {
     "is_adult": Derived("yes/no", "Age 18 or over (age at the later of project start and report start).",
                         "age is not null and age >= 18"),
-    "is_child": Derived("yes/no", "Age 0 to 17.", "age is not null and age >= 0 and age < 18"),
-    "age_unknown": Derived("yes/no", "No date of birth, or a negative age.", "age is null or age < 0"),
+    # A birth date after the later of start and report start (a negative age) still makes a child, as
+    # in HUD's Data Lab code (the answer key's add_client_info puts every age under 18 in "Children").
+    "is_child": Derived("yes/no", "Under 18, a birth date after the age date included.",
+                        "age is not null and age < 18"),
+    "age_unknown": Derived("yes/no", "No date of birth.", "age is null"),
     "is_hoh": Derived("yes/no", "Head of household (3.15 = 1).", "coalesce(relationship_to_hoh, 0) = 1"),
     "adult_or_hoh": Derived("yes/no", "An adult, or a head of household of any age.", "is_adult or is_hoh",
                             ("is_adult", "is_hoh")),
@@ -113,17 +116,22 @@ DERIVED: dict[str, Derived] = {
     "ce_household_assessed": Derived("yes/no", "CE APR universe: the latest coordinated entry assessment (4.19) "
                                                "dated in the range on a stay of this person's household (same "
                                                "household id, same project), made while the project was a CE access "
-                                               "point (2.09), falls inside this person's stay. 4.19 is collected for "
-                                               "the head only, so members count through the head's assessment."),
+                                               "point (2.09), falls inside this person's stay, in a continuum "
+                                               "project (1.10). 4.19 is collected for "
+                                               "the head only, so members count through the head's assessment. "
+                                               "Only each person's own latest assessment counts: one followed by "
+                                               "a later one of the same person (in another household) does not."),
     "ce_household_active": Derived("yes/no", "CE APR Q4a: this stay covers the date of a coordinated entry "
                                              "assessment (4.19) or event (4.20) dated in the range on a stay of "
                                              "its household, made while the project was a CE access point (2.09)."),
     "ce_household_type": Derived("text", "CE APR Q7a-Q9d: household type among the household's members counted "
-                                         "with its latest assessment (ce_household_assessed), by their ages; "
-                                         "blank outside assessed households.", needs=_CE_ASSESSED),
+                                         "with its latest assessment (ce_household_assessed), by their ages (a "
+                                         "negative age is a child, as HUD's answer key counts it); blank outside "
+                                         "assessed households.", needs=_CE_ASSESSED),
     "ce_assessment_date": Derived("date", "CE APR: date of the household's latest coordinated entry assessment "
-                                          "(4.19) in the range, on any member's stay of this household and project "
-                                          "(ties on one date: the first recorded).", needs=_CE_ASSESSED),
+                                          "(4.19) in the range, on any member's stay of this household and project, "
+                                          "when this stay covers it (ce_household_assessed); else blank.",
+                                  needs=_CE_ASSESSED),
     "ce_assessment_type": Derived("number", "Assessment type (4.19.3) of the household's latest assessment in the "
                                             "range.", needs=_CE_ASSESSED),
     "ce_assessment_level": Derived("number", "Assessment level (4.19.4) of the household's latest assessment in the "
@@ -131,7 +139,8 @@ DERIVED: dict[str, Derived] = {
     "ce_prioritization_status": Derived("number", "Prioritization status (4.19.7) of the household's latest "
                                                   "assessment in the range.", needs=_CE_ASSESSED),
     "ce_event": Derived("number", "CE APR Q9c/Q9d: the event (4.20.2) following the household's latest assessment: "
-                                  "the client's latest event dated from that assessment to report end + 90 days and "
+                                  "the person's latest event (of every client record resolved to them, on any stay, "
+                                  "of any CoC or project) dated from that assessment to report end + 90 days and "
                                   "before their latest assessment after report end, one on this stay first, else "
                                   "one on any stay.", needs=_CE_ASSESSED),
     "ce_event_referral_result": Derived("number", "Referral result (4.20.D) of that event.", needs=_CE_ASSESSED),
@@ -295,11 +304,20 @@ DERIVED["household_veteran_status"] = Derived(
 # --- H4 ---
 # Data quality (APR/CAPER Q6b, Q6f; DQ report Q3, Q7).
 DERIVED["overlapping_stay"] = Derived(
-    "yes/no", "Another stay of the same client in the same project started earlier and had not exited by this "
-              "stay's start (APR Q6b project start date data issue).")
+    "yes/no", "Another stay of the same client in the same project started on an earlier day and exited after "
+              "this stay's start (APR Q6b project start date data issue; an earlier stay with no exit is none, "
+              "as in HUD's answer key).")
+DERIVED["project_start_issue"] = Derived(
+    "yes/no", "APR/CAPER Q6b and DQ report Q3, 3.10 data issue (HUD's answer key): an overlapping earlier stay "
+              "(overlapping_stay), or an exit before the start.",
+    "overlapping_stay or (exit_date is not null and entry_date > exit_date)")
 DERIVED["last_contact_date"] = Derived(
     "date", "The stay's latest current living situation (4.12) dated from its start to its exit and report end "
             "(APR Q6f contacts).")
+DERIVED["inactive_by_contact"] = Derived(
+    "yes/no", "APR/CAPER Q6f and DQ report Q7 (HUD's answer key): no current living situation (4.12) dated in "
+              "the last 90 days before report end (the start date is no contact).",
+    "last_contact_date is null or days_between(last_contact_date, report.end) > 90")
 for _month in PIT_MONTHS:
     DERIVED[f"pit_{_month}_hoh"] = Derived(
         "yes/no", f"Head of household on a stay present on the last Wednesday of {_month.title()} (APR Q8b; "
@@ -316,6 +334,39 @@ DERIVED["pay_for_success"] = Derived(
               "Q22c, Q22e-g; APR Q27k, Q27l).")
 DERIVED["last_bed_night"] = Derived(
     "date", "The stay's latest bed night dated from its start, before its exit and by report end (APR Q6f).")
+DERIVED["inactive_by_bed_night"] = Derived(
+    "yes/no", "APR/CAPER Q6f and DQ report Q7 (HUD's answer key): no bed night dated in the last 90 days before "
+              "report end.",
+    "last_bed_night is null or days_between(last_bed_night, report.end) > 90")
+
+# Housing move-in and time to housing (APR and CAPER Q7a, Q8a, Q22c, Q22e-g; APR Q27k, Q27l): one
+# copy for both reports. Pay for Success projects count with PSH and RRH wherever a move-in counts.
+DERIVED["moves_in_like_psh_rrh"] = Derived(
+    "yes/no", "PSH and RRH, and a Pay for Success project (pay_for_success), which HUD counts with them wherever "
+              "a housing move-in counts: Q7a and Q8a 'moved into housing', Q22c, Q22f and APR Q27k.",
+    "project_type in [3, 13] or pay_for_success")
+DERIVED["housed_by_move_in"] = Derived(
+    "yes/no", "Q22e and Q22g: projects whose housed date is the move-in (PSH, OPH, RRH and Pay for Success).",
+    "project_type in [3, 9, 13] or pay_for_success")
+DERIVED["counts_time_prior_to_housing"] = Derived(
+    "yes/no", "Q22e and Q22g (and APR Q27l): ES, TH, SH, PSH, OPH and RRH, and Pay for Success projects.",
+    "project_type in [0, 1, 2, 3, 8, 9, 13] or pay_for_success")
+DERIVED["housed_in_psh_rrh"] = Derived(
+    "yes/no", "Moved into housing in PSH, RRH or a Pay for Success project (Q7a and Q8a).",
+    "moved_in and moves_in_like_psh_rrh")
+DERIVED["days_to_move_in"] = Derived(
+    "number", "Days from project start to the adjusted housing move-in (Q22c, Q22f).",
+    "days_between(entry_date, move_in_adjusted)")
+DERIVED["housed_on"] = Derived(
+    "date", "Q22e: the date housed - the adjusted move-in for PSH, OPH, RRH and Pay for Success, the start "
+            "date elsewhere.", "if(housed_by_move_in, move_in_adjusted, entry_date)")
+DERIVED["homeless_since"] = Derived(
+    "date", "3.917.3; a child who started with the HoH takes the HoH's date. Anyone else's own date counts only "
+            "when it is on or before their start (HUD's Data Lab code); otherwise none (Q22e: data not collected).",
+    "if(is_child and entry_date = hoh_entry_date, hoh_date_to_street_essh, "
+    "if(is_child or date_to_street_essh <= entry_date, date_to_street_essh, null))")
+DERIVED["days_prior_to_housing"] = Derived(
+    "number", "Q22e and Q22g: days from homeless_since to housed_on.", "days_between(homeless_since, housed_on)")
 
 # --- H9 ---
 DERIVED["disabling_condition_issue"] = Derived(
@@ -350,8 +401,24 @@ for _name, (_record, _code, _outcome) in CE_ACTIVITY_COUNTS.items():
                                        + ".")
 DERIVED["ce_activity_in_range"] = Derived("yes/no", "CE APR Q10: the client has a coordinated entry assessment or "
                                                     "event dated in the range on a stay in the reported projects.")
+
+
+def _add_expression_needs() -> None:
+    """A derivation written as an expression needs the library names it reads: adding them here
+    (rather than trusting a hand-written ``needs``) makes :func:`closure` build them first."""
+    for derived in DERIVED.values():
+        if derived.expression:
+            read = references(parse(derived.expression)) & DERIVED.keys()
+            derived.needs = tuple(sorted(set(derived.needs) | read))
+
+
+_add_expression_needs()
 ORDER = tuple(DERIVED)
 ATTRIBUTES: dict[str, str] = {**BASE, **{name: d.kind for name, d in DERIVED.items()}}
+#: What a definition's ``universe.person_stay_rank`` may read: known on every stay in the range before
+#: each person's representing stay is picked (the stay's fields, and the CE APR's assessed date, worked out
+#: with the household). The other derivations are worked out on the picked stay only.
+RANK_NAMES: dict[str, str] = {**BASE, "ce_assessment_date": "date"}
 #: Dotted names for the run's parameters, usable in every expression.
 PARAMETER_NAMES = {"report.start": "date", "report.end": "date"}
 #: Derivations of the library whose expression text is the definition (the rest are SQL in universe.py).

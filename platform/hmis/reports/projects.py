@@ -10,15 +10,28 @@ Households" adds ``measure: households``.
 
 The first column's value labels the row (HUD's Q4a has no row-label column: column A
 is the organization name), so the results keep HUD's column order.
+
+A person counts under the project of their latest stay, as every other table of the
+report counts them. With ``latest_per_person: false`` on the table (the CE APR's Q4a:
+HUD's answer key counts every stay active on a CE activity date) the table is worked
+out over every stay in the range instead, so a person with such stays in two projects
+is in both rows (counted once per project). The universe's rule is not applied there.
+
+With ``list_projects: ce_access_points`` (the CE APR's Q4a) the rows are instead the
+projects that were coordinated entry access points (2.09) at some time in the range,
+within the run's filters but of any CoC (--coc then only limits who is counted), with a
+row of zeros when nobody was active, and no others: HUD's answer key (DataLab CE_APR.R,
+CE_element_projects) lists exactly those.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..models import Affiliation, CEParticipation, Organization, Project, ProjectCoC
+from ..models import Affiliation, CEParticipation, Funder, Organization, Project, ProjectCoC
 from .definition import Axis, Table
 from .parameters import ReportParameters
 
@@ -54,8 +67,13 @@ _RRH_SERVICES_ONLY = 1
 def project_table(engine: ReportEngine, connection: sa.Connection, table: Table) -> dict[str, Any]:
     """Run one ``per: project`` table over the engine's bound universe: one row per project."""
     counted = [(index, column) for index, column in enumerate(table.columns) if column.field is None]
-    found = _counts(engine, connection, table, counted)
-    keys = sorted(set(found) | set(_named_projects(connection, engine.params)), key=lambda key: (key[1], key[0]))
+    counting = _every_stay(engine, table) if table.latest_per_person is False else engine
+    found = _counts(counting, connection, table, counted)
+    if table.list_projects == "ce_access_points":
+        listed = set(_ce_access_point_projects(connection, engine.params))
+    else:
+        listed = set(found) | set(_named_projects(connection, engine.params))
+    keys = sorted(listed, key=lambda key: (key[1], key[0]))
     details = _project_details(connection, engine.params, keys)
     rows = []
     for key in keys:
@@ -71,6 +89,23 @@ def project_table(engine: ReportEngine, connection: sa.Connection, table: Table)
     return {"id": table.id, "title": table.title, "description": table.description, "per": "project",
             "row_header": table.columns[0].label, "columns": [column.label for column in table.columns[1:]],
             "rows": rows}
+
+
+def _every_stay(engine: ReportEngine, table: Table) -> ReportEngine:
+    """An engine for ``table`` alone over every stay in the range, not each person's latest: its counts
+    are then of distinct people (and heads) per project. Built as one ``SELECT``, as drill-down builds
+    it, with the names this table and the attributes read, not the other tables'.
+
+    The table's own rules pick the stays; the universe's rule is not applied, as it picks people by
+    their latest stay (the CE APR's Q4a rule, ce_household_active, is one of its terms anyway), and
+    testing it on every stay cost ~1.5 s of database CPU on a 200,000-client CoC."""
+    from .engine import ReportEngine
+
+    every_stay = ReportEngine(replace(engine.definition, latest_per_person=False, tables=(table,), where=None,
+                                      person_stay_rank=None), engine.params, engine.dialect)
+    every_stay._build(None)
+    every_stay.bind(every_stay.select.subquery("every_stay"))
+    return every_stay
 
 
 def _counts(engine: ReportEngine, connection: sa.Connection, table: Table,
@@ -118,6 +153,32 @@ def _named_projects(connection: sa.Connection, params: ReportParameters) -> list
         Project.date_deleted.is_(None), Project.project_id.in_(params.project_ids))
     if params.project_types:
         query = query.where(Project.project_type.in_(params.project_types))
+    return [(row[0], row[1]) for row in connection.execute(query)]
+
+
+def _ce_access_point_projects(connection: sa.Connection, params: ReportParameters) -> list[tuple[int, str]]:
+    """Continuum projects (1.10 ContinuumProject 1) with a 2.09 record saying AccessPoint 1 in effect at some
+    time in the range, within the run's project filters (ids, types, funders) but of any CoC: DataLab
+    CE_APR.R's CE_element_projects, the projects HUD's CE APR Q4a lists."""
+    P, ce = Project, CEParticipation
+    access_point = sa.exists().where(
+        ce.data_source_id == P.data_source_id, ce.project_id == P.project_id, ce.date_deleted.is_(None),
+        ce.access_point == 1, ce.ce_participation_status_start_date <= params.end,
+        sa.or_(ce.ce_participation_status_end_date.is_(None), ce.ce_participation_status_end_date >= params.start))
+    query = sa.select(P.data_source_id, P.project_id).where(P.date_deleted.is_(None), P.continuum_project == 1,
+                                                           access_point)
+    if params.project_ids:
+        query = query.where(P.project_id.in_(params.project_ids))
+    if params.project_types:
+        query = query.where(P.project_type.in_(params.project_types))
+    if params.funders:
+        query = query.where(sa.exists().where(
+            Funder.data_source_id == P.data_source_id, Funder.project_id == P.project_id,
+            Funder.date_deleted.is_(None), Funder.funder.in_(params.funders),
+            sa.or_(Funder.start_date.is_(None), Funder.start_date <= params.end),
+            sa.or_(Funder.end_date.is_(None), Funder.end_date >= params.start)))
+    # no --coc test: CE_element_projects has none (DataLab applies the CoC to the activity records only, so
+    # an access point of another CoC is a row of zeros)
     return [(row[0], row[1]) for row in connection.execute(query)]
 
 

@@ -64,7 +64,9 @@ REPORT_SCHEMA: dict[str, Any] = {
         "parameters": {"type": "array", "uniqueItems": True,
                        "items": {"enum": ["coc", "projects", "project_types", "funders"]}},
         "universe": {"type": "object", "additionalProperties": False, "properties": {
-            "latest_per_person": {"type": "boolean"}, "where": _TEXT}},
+            "latest_per_person": {"type": "boolean"}, "where": _TEXT,
+            # which stay represents each person (definition.py, _person_stay_rank_problems)
+            "person_stay_rank": _TEXT}},
         "attributes": {"type": "array", "items": {
             "type": "object", "required": ["name", "expression"], "additionalProperties": False,
             "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}, "expression": _TEXT,
@@ -76,6 +78,10 @@ REPORT_SCHEMA: dict[str, Any] = {
                 "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"}, "title": _TEXT,
                 "description": {"type": "string"}, "where": _TEXT, "measure": _MEASURE, "rows": _AXIS,
                 "columns": {"oneOf": [_TEXT, _AXIS]}, "per": {"enum": ["project"]},
+                # a per: project table only: false counts every stay, not each person's latest (projects.py)
+                "latest_per_person": {"type": "boolean"},
+                # a per: project table only: which projects get a row (projects.py)
+                "list_projects": {"enum": ["with_stays", "ce_access_points"]},
             }}},
     },
 }
