@@ -30,6 +30,20 @@ def report_tables(report: str, *table_ids: str, start=START, end=END) -> dict[st
     return {table["id"]: [(row["label"], row["cells"]) for row in table["rows"]] for table in results["tables"]}
 
 
+def shipped_results(report: str, *table_ids: str, coc: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+    """{table id: the engine's whole result for it} (per-project tables too) of a shipped report, run
+    with ``coc`` as its CoC filter."""
+    body = yaml.safe_load((DEFINITIONS / f"{report}.yaml").read_text())
+    body["tables"] = [table for table in body["tables"] if table["id"] in table_ids]
+    results = run_report(load_definition(body), ReportParameters(START, END, coc_codes=coc), db.session.connection())
+    return {table["id"]: table for table in results["tables"]}
+
+
+def rows_by_label(table: dict[str, Any]) -> dict[str, list[Any]]:
+    """A result table's cells by row label (labels unique)."""
+    return by_label([(row["label"], row["cells"]) for row in table["rows"]])
+
+
 def apr_tables(*table_ids: str, start=START, end=END) -> dict[str, list[tuple[str, list[Any]]]]:
     """:func:`report_tables` of the APR."""
     return report_tables("apr", *table_ids, start=start, end=end)

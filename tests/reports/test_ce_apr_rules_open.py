@@ -28,32 +28,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 
 from hmis.extensions import db
 from hmis.identity.resolved import refresh
 from hmis.models import Client, Event
 from hmis.models.identity import ClientLink
-from hmis.reports.definition import definition_problems, load_definition
-from hmis.reports.engine import run_report
-from hmis.reports.parameters import ReportParameters
+from hmis.reports.definition import definition_problems
 
-from .builders import END, START, World, d
-from .shipped_apr import DEFINITIONS, by_label
+from .builders import World, d
+from .shipped_apr import shipped_results
+from .shipped_apr import rows_by_label as _rows
 
 NONE = [0, 0, 0, 0, 0]
 
 
 def _run(*table_ids: str, coc: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     """{table id: result} of the shipped CE APR, with only ``table_ids``."""
-    body = yaml.safe_load((DEFINITIONS / "ce-apr.yaml").read_text())
-    body["tables"] = [table for table in body["tables"] if table["id"] in table_ids]
-    results = run_report(load_definition(body), ReportParameters(START, END, coc_codes=coc), db.session.connection())
-    return {table["id"]: table for table in results["tables"]}
-
-
-def _rows(table: dict[str, Any]) -> dict[str, list[Any]]:
-    return by_label([(row["label"], row["cells"]) for row in table["rows"]])
+    return shipped_results("ce-apr", *table_ids, coc=coc)
 
 
 def _link(world: World, *personal_ids: str) -> None:
